@@ -1,0 +1,155 @@
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { z } from 'zod';
+
+const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
+const num = (def: number, min = 0) => z.coerce.number().min(min).default(def);
+const bool = (def: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'])
+    .default(def ? 'true' : 'false')
+    .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+/** `name:seconds,name:seconds` — who is paged at each escalation level and for how long. */
+const ladder = z
+  .string()
+  .default('oncall-primary:300,oncall-secondary:600,engineering-manager:900')
+  .transform((s, ctx) => {
+    const levels = s.split(',').map((part) => part.trim()).filter(Boolean).map((part) => {
+      const [name, seconds] = part.split(':');
+      return { name: (name ?? '').trim(), timeoutSeconds: Number(seconds) };
+    });
+    if (levels.length === 0 || levels.some((l) => !/^[\w.@-]{1,64}$/.test(l.name) || !Number.isInteger(l.timeoutSeconds) || l.timeoutSeconds < 1)) {
+      ctx.addIssue({ code: 'custom', message: 'expected name:seconds[,name:seconds…] with whole seconds ≥ 1' });
+      return z.NEVER;
+    }
+    return levels;
+  });
+
+/**
+ * Every setting dockmedic reads, by environment variable, with production defaults.
+ * Parsed once at start-up (src/config/load.ts); the README lists the same variables.
+ */
+export const Config = z
+  .object({
+    DOCKMEDIC_STATE_DIR: z.string().min(1).default('/var/lib/dockmedic'),
+    DOCKMEDIC_HOST: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/).default(hostname().split('.')[0] ?? 'localhost'),
+
+    TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
+    TEMPORAL_NAMESPACE: z.string().default('default'),
+    TEMPORAL_UI_URL: z.string().url().default('http://127.0.0.1:8233'),
+    DOCKMEDIC_TASK_QUEUE: z.string().min(1).default('dockmedic'),
+
+    REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
+    DOCKER_SOCKET: z.string().default('/var/run/docker.sock'),
+
+    DOCKMEDIC_GATEWAY_HOST: z.string().default('127.0.0.1'),
+    DOCKMEDIC_GATEWAY_PORT: int(7801, 0),
+    DOCKMEDIC_GATEWAY_URL: z.string().url().optional(),
+    DOCKMEDIC_GATEWAY_KEYS_FILE: z.string().optional(),
+    DOCKMEDIC_AGENT_KEY_FILE: z.string().optional(),
+    DOCKMEDIC_AUDIT_FILE: z.string().optional(),
+    DOCKMEDIC_MAX_BODY_BYTES: int(64 * 1024, 256),
+    DOCKMEDIC_CLOCK_SKEW_SECONDS: int(300, 1),
+    DOCKMEDIC_NONCE_TTL_SECONDS: int(600, 1),
+    DOCKMEDIC_IDEMPOTENCY_TTL_SECONDS: int(86_400, 60),
+    DOCKMEDIC_LOG_TAIL_MAX: int(500, 1),
+    DOCKMEDIC_LOG_BYTES_MAX: int(16 * 1024, 256),
+
+    DOCKMEDIC_RL_AGENT_CALLS: int(600, 1),
+    DOCKMEDIC_RL_AGENT_WINDOW_SECONDS: int(60, 1),
+    DOCKMEDIC_RL_AGENT_MUTATING: int(30, 1),
+    DOCKMEDIC_RL_AGENT_MUTATING_WINDOW_SECONDS: int(600, 1),
+    DOCKMEDIC_RL_CONTAINER_MUTATING: int(3, 1),
+    DOCKMEDIC_RL_CONTAINER_WINDOW_SECONDS: int(600, 1),
+    DOCKMEDIC_RL_LLM_REQUESTS: int(60, 1),
+    DOCKMEDIC_RL_LLM_TOKENS: int(200_000, 1),
+    DOCKMEDIC_RL_LLM_WINDOW_SECONDS: int(3600, 1),
+
+    DOCKMEDIC_MEMORY_FACTOR: num(2, 1),
+    DOCKMEDIC_MEMORY_MAX_FACTOR: num(2, 1),
+    DOCKMEDIC_MEMORY_CEILING_BYTES: int(8 * 1024 ** 3, 1),
+    DOCKMEDIC_OOM_RECURRENCE_COUNT: int(3, 1),
+    DOCKMEDIC_OOM_RECURRENCE_WINDOW_SECONDS: int(7 * 86_400, 1),
+    DOCKMEDIC_CRASHLOOP_DEATHS: int(3, 2),
+    DOCKMEDIC_CRASHLOOP_WINDOW_SECONDS: int(300, 1),
+    DOCKMEDIC_STABILIZATION_SECONDS: int(120, 1),
+    DOCKMEDIC_LADDER: ladder,
+    DOCKMEDIC_RESOLVE_TIMEOUT_SECONDS: int(4 * 3600, 1),
+    DOCKMEDIC_WEBHOOK_URL: z.string().url().optional(),
+
+    DOCKMEDIC_MODEL: z.string().min(1).optional(),
+    DOCKMEDIC_LLM_MAX_TURNS: int(3, 1),
+    DOCKMEDIC_LLM_MAX_TOKENS: int(4000, 100),
+    DOCKMEDIC_LLM_TIMEOUT_SECONDS: int(30, 1),
+  })
+  .transform((env) => {
+    const state = env.DOCKMEDIC_STATE_DIR;
+    return {
+      stateDir: state,
+      host: env.DOCKMEDIC_HOST,
+      temporal: {
+        address: env.TEMPORAL_ADDRESS,
+        namespace: env.TEMPORAL_NAMESPACE,
+        uiUrl: env.TEMPORAL_UI_URL,
+        taskQueue: env.DOCKMEDIC_TASK_QUEUE,
+      },
+      redisUrl: env.REDIS_URL,
+      dockerSocket: env.DOCKER_SOCKET,
+      gateway: {
+        host: env.DOCKMEDIC_GATEWAY_HOST,
+        port: env.DOCKMEDIC_GATEWAY_PORT,
+        url: env.DOCKMEDIC_GATEWAY_URL ?? `http://127.0.0.1:${env.DOCKMEDIC_GATEWAY_PORT}`,
+        keysFile: env.DOCKMEDIC_GATEWAY_KEYS_FILE ?? join(state, 'keys', 'gateway-keys.json'),
+        auditFile: env.DOCKMEDIC_AUDIT_FILE ?? join(state, 'audit', 'gateway.jsonl'),
+        maxBodyBytes: env.DOCKMEDIC_MAX_BODY_BYTES,
+        clockSkewSeconds: env.DOCKMEDIC_CLOCK_SKEW_SECONDS,
+        nonceTtlSeconds: env.DOCKMEDIC_NONCE_TTL_SECONDS,
+        idempotencyTtlSeconds: env.DOCKMEDIC_IDEMPOTENCY_TTL_SECONDS,
+        logTailMax: env.DOCKMEDIC_LOG_TAIL_MAX,
+        logBytesMax: env.DOCKMEDIC_LOG_BYTES_MAX,
+        limits: {
+          agentCalls: { limit: env.DOCKMEDIC_RL_AGENT_CALLS, windowSeconds: env.DOCKMEDIC_RL_AGENT_WINDOW_SECONDS },
+          agentMutating: { limit: env.DOCKMEDIC_RL_AGENT_MUTATING, windowSeconds: env.DOCKMEDIC_RL_AGENT_MUTATING_WINDOW_SECONDS },
+          containerMutating: { limit: env.DOCKMEDIC_RL_CONTAINER_MUTATING, windowSeconds: env.DOCKMEDIC_RL_CONTAINER_WINDOW_SECONDS },
+          llmRequests: { limit: env.DOCKMEDIC_RL_LLM_REQUESTS, windowSeconds: env.DOCKMEDIC_RL_LLM_WINDOW_SECONDS },
+          llmTokens: { limit: env.DOCKMEDIC_RL_LLM_TOKENS, windowSeconds: env.DOCKMEDIC_RL_LLM_WINDOW_SECONDS },
+        },
+      },
+      agentKeyFile: env.DOCKMEDIC_AGENT_KEY_FILE ?? join(state, 'keys', 'agent.json'),
+      policy: {
+        memoryFactor: env.DOCKMEDIC_MEMORY_FACTOR,
+        memoryMaxFactor: env.DOCKMEDIC_MEMORY_MAX_FACTOR,
+        memoryCeilingBytes: env.DOCKMEDIC_MEMORY_CEILING_BYTES,
+        oomRecurrenceCount: env.DOCKMEDIC_OOM_RECURRENCE_COUNT,
+        oomRecurrenceWindowSeconds: env.DOCKMEDIC_OOM_RECURRENCE_WINDOW_SECONDS,
+        crashLoopDeaths: env.DOCKMEDIC_CRASHLOOP_DEATHS,
+        crashLoopWindowSeconds: env.DOCKMEDIC_CRASHLOOP_WINDOW_SECONDS,
+        stabilizationSeconds: env.DOCKMEDIC_STABILIZATION_SECONDS,
+      },
+      escalation: {
+        ladder: env.DOCKMEDIC_LADDER,
+        resolveTimeoutSeconds: env.DOCKMEDIC_RESOLVE_TIMEOUT_SECONDS,
+        webhookUrl: env.DOCKMEDIC_WEBHOOK_URL,
+      },
+      llm: {
+        model: env.DOCKMEDIC_MODEL,
+        maxTurns: env.DOCKMEDIC_LLM_MAX_TURNS,
+        maxTokens: env.DOCKMEDIC_LLM_MAX_TOKENS,
+        timeoutSeconds: env.DOCKMEDIC_LLM_TIMEOUT_SECONDS,
+      },
+    };
+  });
+export type Config = z.output<typeof Config>;
+
+/**
+ * The LLM upstream is read by the gateway only: the worker never sees the API key.
+ * `OPENAI_BASE_URL` / `OPENAI_API_KEY` are the ecosystem's usual names.
+ */
+export const LlmUpstreamConfig = z
+  .object({
+    OPENAI_BASE_URL: z.string().url().optional(),
+    OPENAI_API_KEY: z.string().min(1).optional(),
+  })
+  .transform((env) => ({ baseUrl: env.OPENAI_BASE_URL, apiKey: env.OPENAI_API_KEY }));
+export type LlmUpstreamConfig = z.output<typeof LlmUpstreamConfig>;

@@ -1,0 +1,148 @@
+import { z } from 'zod';
+
+/**
+ * The gateway's wire contract, shared by the server, the signing client, the CLI and tests.
+ * Tools are called as `POST /v1/tools/<name>` with body `{ "args": {...}, "workflowId"?: "..." }`.
+ * LLM requests go to `POST /llm/v1/chat/completions`.
+ */
+
+/**
+ * A container reference: a Docker name or a hex id. Anything else (paths, shell
+ * metacharacters, overlong strings) is refused before it reaches Docker.
+ */
+export const ContainerRef = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^(?:[a-f0-9]{12,64}|[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127})$/, 'not a container name or id')
+  .refine((s) => !s.includes('..'), 'not a container name or id');
+
+export const InspectContainerArgs = z.object({ container: ContainerRef }).strict();
+export const CheckContainerLogsArgs = z
+  .object({
+    container: ContainerRef,
+    tail: z.number().int().min(1).max(10_000).default(100),
+  })
+  .strict();
+export const RestartContainerArgs = z.object({ container: ContainerRef, timeoutSeconds: z.number().int().min(0).max(300).default(10) }).strict();
+export const StartContainerArgs = z.object({ container: ContainerRef }).strict();
+export const UpdateContainerResourcesArgs = z
+  .object({
+    container: ContainerRef,
+    /** The new memory limit in bytes; swap is adjusted by the gateway to keep its policy. */
+    memoryBytes: z.number().int().positive().max(2 ** 50),
+  })
+  .strict();
+
+export const TOOL_ARGS = {
+  inspect_container: InspectContainerArgs,
+  check_container_logs: CheckContainerLogsArgs,
+  restart_container: RestartContainerArgs,
+  start_container: StartContainerArgs,
+  update_container_resources: UpdateContainerResourcesArgs,
+} as const;
+export type ToolName = keyof typeof TOOL_ARGS;
+export type ToolArgs<T extends ToolName> = z.input<(typeof TOOL_ARGS)[T]>;
+export const TOOL_NAMES = Object.keys(TOOL_ARGS) as ToolName[];
+export const MUTATING_TOOLS: ReadonlySet<ToolName> = new Set(['restart_container', 'start_container', 'update_container_resources']);
+
+/** Body of a tool call. `workflowId` is signed with the rest and lands in the audit record. */
+export const ToolRequestBody = z
+  .object({
+    args: z.unknown(),
+    workflowId: z.string().max(256).optional(),
+  })
+  .strict();
+
+/** What inspect_container returns: the facts the policy needs, nothing secret (no env, no mounts). */
+export interface ContainerSummary {
+  id: string;
+  name: string;
+  image: string;
+  labels: Record<string, string>;
+  status: string;
+  running: boolean;
+  restarting: boolean;
+  oomKilled: boolean;
+  exitCode: number;
+  health: 'healthy' | 'unhealthy' | 'starting' | null;
+  restartCount: number;
+  restartPolicy: string;
+  startedAt: string;
+  finishedAt: string;
+  memoryBytes: number;
+  memorySwapBytes: number;
+}
+
+export interface LogsResult {
+  container: string;
+  lines: string[];
+  truncated: boolean;
+  redactions: number;
+}
+
+export interface MutationResult {
+  container: string;
+  action: 'restart' | 'start' | 'update_resources';
+  /** State after the call, as Docker reports it. */
+  after: Pick<ContainerSummary, 'status' | 'running' | 'restartCount' | 'memoryBytes' | 'memorySwapBytes'>;
+  before?: Pick<ContainerSummary, 'memoryBytes' | 'memorySwapBytes'>;
+}
+
+/** Every refusal the gateway can give, with its HTTP status. Codes are stable: scripts match on them. */
+export const REFUSALS = {
+  missing_header: 401,
+  malformed_header: 401,
+  unknown_key: 401,
+  key_retired: 401,
+  bad_signature: 401,
+  timestamp_stale: 401,
+  timestamp_future: 401,
+  replayed_nonce: 409,
+  rate_limited: 429,
+  store_unavailable: 503,
+  body_too_large: 413,
+  malformed_json: 400,
+  invalid_arguments: 400,
+  unknown_tool: 404,
+  not_found: 404,
+  method_not_allowed: 405,
+  container_not_found: 404,
+  container_not_opted_in: 403,
+  container_protected: 403,
+  memory_not_raised: 422,
+  memory_factor_exceeded: 422,
+  memory_above_ceiling: 422,
+  memory_unlimited: 422,
+  idempotency_in_progress: 409,
+  idempotency_conflict: 422,
+  llm_not_configured: 503,
+  llm_upstream_error: 502,
+  docker_error: 502,
+  internal_error: 500,
+} as const;
+export type RefusalCode = keyof typeof REFUSALS;
+
+/** JSON body of every refusal. */
+export interface RefusalBody {
+  error: { code: RefusalCode; message: string; retryAfterSeconds?: number };
+  requestId: string;
+}
+
+/** JSON body of a successful tool call. `replayed` is true when an idempotency key returned a stored result. */
+export interface ToolResponseBody<R = unknown> {
+  result: R;
+  requestId: string;
+  replayed: boolean;
+}
+
+export const LABELS = {
+  /** Opt-in: only containers carrying `dockmedic.enable=true` are in scope. */
+  enable: 'dockmedic.enable',
+  /** Containers of the dockmedic stack itself are never touched. */
+  stack: 'dockmedic.stack',
+  /** Containers created by drills. */
+  drill: 'dockmedic.drill',
+  /** Containers created by tests; removed by label at the start of every run. */
+  test: 'dockmedic.test',
+} as const;
