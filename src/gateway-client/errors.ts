@@ -1,0 +1,19 @@
+import type { RefusalCode } from '../gateway/protocol';
+
+/** The gateway refused a call. `code` is the gateway's stable refusal code. */
+export class GatewayRefusal extends Error {
+  override name = 'GatewayRefusal';
+  constructor(
+    readonly code: RefusalCode,
+    readonly status: number,
+    message: string,
+    readonly retryAfterSeconds?: number,
+  ) {
+    super(`${code}: ${message}`);
+  }
+}
+
+/** The gateway could not be reached or answered something that is not the protocol. */
+export class GatewayUnavailable extends Error {
+  override name = 'GatewayUnavailable';
+}
