@@ -1,0 +1,125 @@
+import { defineQuery, defineSignal } from '@temporalio/workflow';
+import { defineSearchAttributeKey } from '@temporalio/common';
+import type { Action, Decision, Facts, FailureKind, PolicyConfig } from '../src/policy/types';
+
+/**
+ * Signals, queries and search attributes of an incident, declared once and used as the same
+ * objects by the workflow, the watcher, the CLI and the tests (DESIGN §7 rule 1).
+ */
+
+export const INCIDENT_WORKFLOW_TYPE = 'incidentWorkflow';
+
+/** One open incident per container: `incident-<host>-<container-name>`. */
+export function incidentWorkflowId(host: string, containerName: string): string {
+  return `incident-${host}-${containerName.replace(/^\//, '')}`;
+}
+
+/** A Docker event about the incident's container, as seen by the watcher. */
+export interface Observation {
+  kind: 'die' | 'oom' | 'health_status' | 'kill' | 'stop' | 'restart' | 'start' | 'reconcile' | 'crashloop';
+  /** Event time from Docker, ISO-8601. */
+  time: string;
+  exitCode?: number;
+  health?: 'healthy' | 'unhealthy' | 'starting';
+  /** Deaths the watcher counted inside the crash-loop window, including this one. */
+  deathsInWindow?: number;
+  /** A kill/stop by an operator preceded this death. */
+  operatorStop?: boolean;
+}
+
+export const RESPONSE_ACTIONS = ['approve', 'reject', 'acknowledge', 'resolve'] as const;
+export type ResponseAction = (typeof RESPONSE_ACTIONS)[number];
+
+/** A person's answer to an escalation. */
+export interface Response {
+  action: ResponseAction;
+  by: string;
+  comment?: string;
+  /** Set by the sender, ISO-8601. */
+  at: string;
+}
+
+export interface EscalationLevel {
+  name: string;
+  timeoutSeconds: number;
+}
+
+export interface EscalationSettings {
+  ladder: EscalationLevel[];
+  resolveTimeoutSeconds: number;
+}
+
+/** Start arguments of an incident; the policy in force is recorded with it in history. */
+export interface IncidentInput {
+  host: string;
+  container: string;
+  containerId: string;
+  trigger: Observation;
+  policy: PolicyConfig;
+  escalation: EscalationSettings;
+  /** Whether a model advises (policy mode when false). */
+  llm: { enabled: boolean; maxTurns: number };
+  uiUrl?: string;
+}
+
+export type Phase = 'triage' | 'diagnose' | 'decide' | 'act' | 'verify' | 'escalated' | 'resolved' | 'closed';
+
+export type Outcome = 'auto_resolved' | 'escalated' | 'resolved_by_human' | 'rejected' | 'approved' | 'unacknowledged' | 'ignored' | 'failed';
+
+/** One tool call made for the incident, for the decision chain. */
+export interface ToolCallRecord {
+  tool: string;
+  args: Record<string, unknown>;
+  ok: boolean;
+  result?: unknown;
+  error?: { code: string; message: string };
+  at: string;
+  approvedBy?: string;
+}
+
+export interface ModelProposal {
+  failureType: FailureKind;
+  proposedAction: Action;
+  rationale: string;
+  confidence: number;
+  evidence: string[];
+}
+
+/** What `state` returns and `incidents show` displays. */
+export interface IncidentState {
+  incidentId: string;
+  host: string;
+  container: string;
+  containerId: string;
+  phase: Phase;
+  startedAt: string;
+  closedAt?: string;
+  facts?: Facts;
+  decision?: Decision;
+  proposal?: ModelProposal;
+  /** Set when the model's proposal differs from the policy. */
+  disagreement?: { policy: Action; model: Action; final: Action };
+  finalAction?: Action;
+  outcome?: Outcome;
+  observations: Observation[];
+  decisionChain: ToolCallRecord[];
+  /** The escalation now waiting for a person, if any. */
+  pendingEscalation?: { level: number; levelName: string; since: string; waitingFor: ResponseAction[]; proposedAction: Action; reason: string };
+  responses: Response[];
+  notes: string[];
+}
+
+export const observeSignal = defineSignal<[Observation]>('observe');
+export const respondSignal = defineSignal<[Response]>('respond');
+export const stateQuery = defineQuery<IncidentState>('state');
+
+export const SA = {
+  container: defineSearchAttributeKey('DockmedicContainer', 'KEYWORD'),
+  host: defineSearchAttributeKey('DockmedicHost', 'KEYWORD'),
+  failure: defineSearchAttributeKey('DockmedicFailure', 'KEYWORD'),
+  decision: defineSearchAttributeKey('DockmedicDecision', 'KEYWORD'),
+  outcome: defineSearchAttributeKey('DockmedicOutcome', 'KEYWORD'),
+} as const;
+
+/** Names for `temporal operator search-attribute create` and the dev server's `--search-attribute`. */
+export const SEARCH_ATTRIBUTE_NAMES = Object.values(SA).map((k) => k.name);
