@@ -1,0 +1,70 @@
+import type { Client } from '@temporalio/client';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import type { Config } from '../config';
+import type { IncidentInput, Observation } from '../../workflows/messages';
+import { INCIDENT_WORKFLOW_TYPE, SA, incidentWorkflowId, observeSignal } from '../../workflows/messages';
+
+export interface ContainerRefInfo {
+  id: string;
+  name: string;
+}
+
+/** Opens incidents (one per container, by signalWithStart) and forwards observations to open ones. */
+export class IncidentStarter {
+  constructor(
+    private readonly client: Client,
+    private readonly config: Config,
+  ) {}
+
+  workflowId(name: string): string {
+    return incidentWorkflowId(this.config.host, name);
+  }
+
+  /** Start the container's incident, or signal it when one is already open. Returns the workflow id. */
+  async open(container: ContainerRefInfo, observation: Observation): Promise<string> {
+    const workflowId = this.workflowId(container.name);
+    const input: IncidentInput = {
+      host: this.config.host,
+      container: container.name,
+      containerId: container.id,
+      trigger: observation,
+      policy: this.config.policy,
+      escalation: { ladder: this.config.escalation.ladder, resolveTimeoutSeconds: this.config.escalation.resolveTimeoutSeconds },
+      llm: { enabled: this.config.llm.model !== undefined, maxTurns: this.config.llm.maxTurns },
+      uiUrl: this.config.temporal.uiUrl,
+    };
+    await this.client.workflow.signalWithStart(INCIDENT_WORKFLOW_TYPE, {
+      workflowId,
+      taskQueue: this.config.temporal.taskQueue,
+      args: [input],
+      signal: observeSignal,
+      signalArgs: [observation],
+      workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+      typedSearchAttributes: [
+        { key: SA.container, value: container.name },
+        { key: SA.host, value: this.config.host },
+      ],
+      staticSummary: `${observation.kind} on ${container.name} (${this.config.host})`,
+    });
+    return workflowId;
+  }
+
+  /** Whether this container has an incident (open, or started at or after `sinceIso`). */
+  async hasIncidentSince(name: string, sinceIso: string): Promise<boolean> {
+    const id = this.workflowId(name).replace(/'/g, '');
+    const query = `WorkflowId = '${id}' AND (ExecutionStatus = 'Running' OR StartTime >= '${new Date(sinceIso).toISOString()}')`;
+    const { count } = await this.client.workflow.count(query);
+    return count > 0;
+  }
+
+  /** Signal the container's open incident; false when there is none. */
+  async forward(container: ContainerRefInfo, observation: Observation): Promise<boolean> {
+    try {
+      await this.client.workflow.getHandle(this.workflowId(container.name)).signal(observeSignal, observation);
+      return true;
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return false;
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,4 @@
+export * from './classify';
+export * from './incident-starter';
+export * from './reconcile';
+export * from './watcher';

@@ -1,0 +1,43 @@
+import type Docker from 'dockerode';
+import type { Observation } from '../../workflows/messages';
+import { isOptedIn } from './classify';
+
+/** A container that failed while nobody was watching, and what to tell its incident. */
+export interface Missed {
+  id: string;
+  name: string;
+  observation: Observation;
+}
+
+/** SIGTERM's exit code: what `docker stop` leaves behind, so not a failure. */
+const STOPPED_BY_SIGTERM = 143;
+
+/**
+ * Opted-in containers that are unhealthy now, or exited non-zero (or OOM-killed) inside
+ * `windowSeconds`. Exits 0 and SIGTERM stops are an operator's doing and are left alone.
+ */
+export async function findMissedFailures(docker: Docker, windowSeconds: number, now = Date.now()): Promise<Missed[]> {
+  const list = await docker.listContainers({ all: true, filters: { label: ['dockmedic.enable=true'] } });
+  const missed: Missed[] = [];
+  for (const summary of list) {
+    if (!isOptedIn(summary.Labels ?? {})) continue;
+    let info: Docker.ContainerInspectInfo;
+    try {
+      info = await docker.getContainer(summary.Id).inspect();
+    } catch {
+      continue; // removed meanwhile
+    }
+    const name = info.Name.replace(/^\//, '');
+    const state = info.State;
+    if (state.Health?.Status === 'unhealthy') {
+      missed.push({ id: info.Id, name, observation: { kind: 'reconcile', time: new Date(now).toISOString(), health: 'unhealthy' } });
+      continue;
+    }
+    if (state.Running || state.Restarting) continue;
+    const finished = Date.parse(state.FinishedAt);
+    if (!Number.isFinite(finished) || now - finished > windowSeconds * 1000) continue;
+    if (!state.OOMKilled && (state.ExitCode === 0 || state.ExitCode === STOPPED_BY_SIGTERM)) continue;
+    missed.push({ id: info.Id, name, observation: { kind: 'reconcile', time: new Date(finished).toISOString(), exitCode: state.ExitCode } });
+  }
+  return missed;
+}

@@ -1,0 +1,150 @@
+import type Docker from 'dockerode';
+import type { Readable } from 'node:stream';
+import { createInterface } from 'node:readline';
+import type { Client } from '@temporalio/client';
+import type { Config } from '../config';
+import type { ContainerEvent, Verdict } from './classify';
+import { EventClassifier, toContainerEvent } from './classify';
+import { IncidentStarter } from './incident-starter';
+import { findMissedFailures } from './reconcile';
+
+export interface WatcherOptions {
+  docker: Docker;
+  temporal: Client;
+  config: Config;
+  /** How far back start-up reconciliation looks for exits it missed. */
+  reconcileWindowSeconds?: number;
+  log?: (record: Record<string, unknown>) => void;
+}
+
+const WATCHED = new Set(['die', 'oom', 'health_status', 'kill', 'stop', 'restart', 'start', 'destroy']);
+
+/**
+ * Follows Docker events of opted-in containers and turns them into incidents. When the event
+ * stream drops it reconnects from the last event it saw and reconciles, so nothing is lost.
+ */
+export class Watcher {
+  private readonly classifier: EventClassifier;
+  private readonly starter: IncidentStarter;
+  private readonly log: (record: Record<string, unknown>) => void;
+  private stream: Readable | null = null;
+  private stopped = false;
+  private lastEventSeconds: number | null = null;
+  private queue: Promise<void> = Promise.resolve();
+  private connectedOnce!: Promise<void>;
+  private markConnected!: () => void;
+
+  constructor(private readonly opts: WatcherOptions) {
+    const policy = opts.config.policy;
+    this.classifier = new EventClassifier({
+      crashLoopDeaths: policy.crashLoopDeaths,
+      crashLoopWindowSeconds: policy.crashLoopWindowSeconds,
+      operatorStopGraceSeconds: 30,
+    });
+    this.starter = new IncidentStarter(opts.temporal, opts.config);
+    this.log = opts.log ?? ((r) => process.stderr.write(`${JSON.stringify({ component: 'watcher', ...r })}\n`));
+    this.connectedOnce = new Promise((resolve) => (this.markConnected = resolve));
+  }
+
+  /** Subscribe, then reconcile; resolves once events are flowing. */
+  async start(): Promise<void> {
+    void this.connectLoop();
+    await this.connectedOnce;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.stream?.destroy();
+    await this.queue;
+  }
+
+  private async connectLoop(): Promise<void> {
+    let backoffMs = 250;
+    while (!this.stopped) {
+      try {
+        const since = this.lastEventSeconds ?? Math.floor(Date.now() / 1000);
+        const stream = (await this.opts.docker.getEvents({
+          since,
+          filters: { type: ['container'], label: ['dockmedic.enable=true'] },
+        })) as unknown as Readable;
+        this.stream = stream;
+        this.lastEventSeconds ??= since;
+        this.log({ msg: 'subscribed to docker events', since });
+        this.markConnected();
+        backoffMs = 250;
+        await this.reconcile();
+        await this.consume(stream);
+        if (!this.stopped) this.log({ msg: 'docker event stream ended; reconnecting' });
+      } catch (err) {
+        if (this.stopped) break;
+        this.log({ msg: 'docker event stream failed; reconnecting', error: (err as Error).message, backoffMs });
+      }
+      if (this.stopped) break;
+      await new Promise((r) => setTimeout(r, backoffMs));
+      backoffMs = Math.min(backoffMs * 2, 10_000);
+    }
+  }
+
+  private async consume(stream: Readable): Promise<void> {
+    const lines = createInterface({ input: stream, crlfDelay: Infinity });
+    for await (const line of lines) {
+      if (!line.trim()) continue;
+      let raw: unknown;
+      try {
+        raw = JSON.parse(line);
+      } catch {
+        continue;
+      }
+      const ev = toContainerEvent(raw);
+      if (!ev) continue;
+      this.lastEventSeconds = Math.floor(ev.timeMs / 1000);
+      // One event at a time keeps the classifier's per-container memory in event order.
+      this.queue = this.queue
+        .then(async () => {
+          await this.handle(ev);
+        })
+        .catch((err: unknown) => this.log({ msg: 'event handling failed', error: (err as Error).message }));
+    }
+  }
+
+  /** Exposed for tests: classify and act on one event. */
+  async handle(ev: ContainerEvent): Promise<Verdict> {
+    const action = ev.action.split(':')[0] ?? '';
+    if (!WATCHED.has(action)) return { kind: 'drop', reason: 'not watched' };
+    if (action === 'destroy') {
+      this.classifier.forget(ev.id);
+      return { kind: 'drop', reason: 'destroyed' };
+    }
+    const restartPolicy = action === 'die' ? await this.restartPolicyOf(ev.id) : undefined;
+    const verdict = this.classifier.classify(ev, restartPolicy);
+    const container = { id: ev.id, name: ev.name };
+    if (verdict.kind === 'open') {
+      const workflowId = await this.starter.open(container, verdict.observation);
+      this.log({ msg: 'incident signalled', workflowId, container: ev.name, event: ev.action });
+    } else if (verdict.kind === 'forward') {
+      await this.starter.forward(container, verdict.observation);
+    }
+    return verdict;
+  }
+
+  private async restartPolicyOf(id: string): Promise<string | undefined> {
+    try {
+      const info = await this.opts.docker.getContainer(id).inspect();
+      return info.HostConfig.RestartPolicy?.Name || undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Open incidents for failures that happened while the watcher was not listening. */
+  async reconcile(): Promise<number> {
+    const missed = await findMissedFailures(this.opts.docker, this.opts.reconcileWindowSeconds ?? 3600);
+    for (const m of missed) {
+      // A failure that already has an incident (open or closed since) was not missed.
+      if (await this.starter.hasIncidentSince(m.name, m.observation.time)) continue;
+      await this.starter.open({ id: m.id, name: m.name }, m.observation);
+      this.log({ msg: 'reconciled missed failure', container: m.name });
+    }
+    return missed.length;
+  }
+}
