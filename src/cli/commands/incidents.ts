@@ -1,0 +1,132 @@
+import type { Command } from 'commander';
+import { loadConfig } from '../../config';
+import { connectTemporal, workflowUiUrl } from '../../runtime/temporal';
+import type { IncidentState } from '../../../workflows/messages';
+import { getIncidentState, listIncidents } from '../incident-view';
+import { printJson, renderTable } from '../table';
+
+function short(value: unknown, max = 80): string {
+  const text = typeof value === 'string' ? value : JSON.stringify(value);
+  if (text === undefined) return '-';
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+function renderState(state: IncidentState, uiUrl: string): string {
+  const out: string[] = [];
+  const d = state.decision;
+  out.push(`incident   ${state.incidentId}`);
+  out.push(`container  ${state.container} (${state.containerId.slice(0, 12)}) on ${state.host}`);
+  out.push(`phase      ${state.phase}${state.outcome ? `   outcome ${state.outcome}` : ''}`);
+  out.push(`started    ${state.startedAt}${state.closedAt ? `   closed ${state.closedAt}` : ''}`);
+  if (d) {
+    out.push('', 'decision');
+    out.push(`  failure  ${d.failure}`, `  rule     ${d.rule}`, `  action   ${d.action}${d.newMemoryBytes ? ` (memory → ${d.newMemoryBytes} bytes)` : ''}`, `  why      ${d.reason}`);
+    if (state.finalAction && state.finalAction !== d.action) out.push(`  final    ${state.finalAction}`);
+  }
+  if (state.proposal) {
+    const p = state.proposal;
+    out.push('', 'model proposal (advice only)');
+    out.push(`  action   ${p.proposedAction} (failure ${p.failureType}, confidence ${p.confidence})`, `  why      ${short(p.rationale, 200)}`);
+    for (const e of p.evidence.slice(0, 5)) out.push(`  evidence ${short(e, 120)}`);
+  }
+  if (state.disagreement) {
+    const g = state.disagreement;
+    out.push('', `disagreement: policy said ${g.policy}, model proposed ${g.model}; final action ${g.final} (the model can only make a decision more conservative)`);
+  }
+  if (state.facts) {
+    out.push('', 'facts (from Docker)');
+    for (const [k, v] of Object.entries(state.facts)) out.push(`  ${k.padEnd(22)} ${short(v)}`);
+  }
+  out.push('', 'decision chain');
+  if (state.decisionChain.length === 0) out.push('  (no tool calls)');
+  out.push(
+    ...renderTable(
+      ['time', 'tool', 'arguments', 'result'],
+      state.decisionChain.map((c) => [
+        c.at,
+        c.tool + (c.approvedBy ? ` (approved by ${c.approvedBy})` : ''),
+        short(c.args, 60),
+        c.ok ? short(c.result, 60) : `refused ${c.error?.code ?? ''}`,
+      ]),
+    )
+      .split('\n')
+      .map((l) => `  ${l}`),
+  );
+  if (state.pendingEscalation) {
+    const p = state.pendingEscalation;
+    out.push('', `waiting for: ${p.waitingFor.join(' | ')} (level ${p.level} ${p.levelName} since ${p.since}); proposed action ${p.proposedAction}`);
+  }
+  if (state.responses.length) {
+    out.push('', 'responses');
+    for (const r of state.responses) out.push(`  ${r.at}  ${r.action} by ${r.by}${r.comment ? `: ${short(r.comment, 120)}` : ''}`);
+  }
+  if (state.notes.length) {
+    out.push('', 'notes');
+    for (const n of state.notes) out.push(`  ${short(n, 160)}`);
+  }
+  out.push('', `Temporal UI: ${uiUrl}`);
+  return out.join('\n');
+}
+
+/** `dockmedic incidents list|show`. */
+export function registerIncidents(program: Command): void {
+  const incidents = program.command('incidents').description('List and inspect incidents (from Temporal)');
+
+  incidents
+    .command('list')
+    .description('List incidents, newest first')
+    .option('--open', 'only incidents still open')
+    .option('--container <name>', 'only incidents of this container')
+    .option('--limit <n>', 'at most this many', (v) => Number.parseInt(v, 10), 50)
+    .option('--json', 'print JSON (an array of objects)')
+    .action(async (opts: { open?: boolean; container?: string; limit: number; json?: boolean }) => {
+      const config = loadConfig();
+      const client = await connectTemporal(config);
+      try {
+        const rows = await listIncidents(client, opts);
+        if (opts.json) return printJson(rows);
+        if (rows.length === 0) return void process.stdout.write(opts.open ? 'no open incidents\n' : 'no incidents\n');
+        process.stdout.write(
+          `${renderTable(
+            ['ID', 'CONTAINER', 'FAILURE', 'DECISION', 'PHASE', 'OUTCOME', 'STARTED', 'CLOSED'],
+            rows.map((r) => [r.id, r.container, r.failure, r.decision, r.phase, r.outcome, r.startedAt, r.closedAt]),
+          )}\n`,
+        );
+      } finally {
+        await client.connection.close();
+      }
+    });
+
+  incidents
+    .command('show <id>')
+    .description('Show one incident: facts, decision, rule, decision chain, responses')
+    .option('--json', 'print JSON')
+    .action(async (id: string, opts: { json?: boolean }) => {
+      const config = loadConfig();
+      const client = await connectTemporal(config);
+      try {
+        const { summary, state } = await getIncidentState(client, id);
+        const ui = workflowUiUrl(config, id);
+        if (opts.json) {
+          return printJson({
+            ...summary,
+            facts: state.facts ?? null,
+            rule: state.decision?.rule ?? null,
+            decisionDetail: state.decision ?? null,
+            finalAction: state.finalAction ?? null,
+            proposal: state.proposal ?? null,
+            disagreement: state.disagreement ?? null,
+            decisionChain: state.decisionChain,
+            responses: state.responses,
+            pendingEscalation: state.pendingEscalation ?? null,
+            observations: state.observations,
+            notes: state.notes,
+            uiUrl: ui,
+          });
+        }
+        process.stdout.write(`${renderState(state, ui)}\n`);
+      } finally {
+        await client.connection.close();
+      }
+    });
+}

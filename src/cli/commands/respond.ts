@@ -1,0 +1,50 @@
+import type { Command } from 'commander';
+import { loadConfig } from '../../config';
+import { connectTemporal } from '../../runtime/temporal';
+import type { ResponseAction } from '../../../workflows/messages';
+import { respondSignal, stateQuery } from '../../../workflows/messages';
+import { printJson } from '../table';
+
+/** CLI words for the respond signal's actions. */
+const WORDS: Record<string, ResponseAction> = { approve: 'approve', reject: 'reject', ack: 'acknowledge', acknowledge: 'acknowledge', resolve: 'resolve' };
+
+/** A response the incident is not waiting for: nothing is sent. */
+export class NotWaitingError extends Error {
+  override name = 'NotWaitingError';
+  readonly code = 'not_waiting';
+}
+
+/** `dockmedic respond ID approve|reject|ack|resolve --by NAME [--comment TEXT]`. */
+export function registerRespond(program: Command): void {
+  program
+    .command('respond <id> <action>')
+    .description('Answer an escalation: approve (run the proposed action), reject (close, no action), ack, resolve')
+    .requiredOption('--by <name>', 'who answers (recorded in history)')
+    .option('--comment <text>', 'free text recorded with the response')
+    .option('--json', 'print JSON')
+    .action(async (id: string, word: string, opts: { by: string; comment?: string; json?: boolean }) => {
+      const action = WORDS[word];
+      if (!action) throw new Error(`unknown action '${word}': use approve, reject, ack or resolve`);
+      if (!/^[\w.@ -]{1,64}$/.test(opts.by)) throw new Error('--by must be 1–64 characters of letters, digits, space, . _ @ -');
+      if (opts.comment !== undefined && opts.comment.length > 2000) throw new Error('--comment is limited to 2000 characters');
+      const config = loadConfig();
+      const client = await connectTemporal(config);
+      try {
+        const handle = client.workflow.getHandle(id);
+        const desc = await handle.describe();
+        if (desc.status.name !== 'RUNNING') throw new NotWaitingError(`incident ${id} is closed (${desc.status.name.toLowerCase()}); nothing to answer`);
+        const state = await handle.query(stateQuery);
+        const pending = state.pendingEscalation;
+        if (!pending) throw new NotWaitingError(`incident ${id} is not waiting for a response (phase ${state.phase})`);
+        if (!pending.waitingFor.includes(action)) {
+          throw new NotWaitingError(`incident ${id} is waiting for ${pending.waitingFor.join(' | ')}, not ${action}`);
+        }
+        const response = { action, by: opts.by, ...(opts.comment ? { comment: opts.comment } : {}), at: new Date().toISOString() };
+        await handle.signal(respondSignal, response);
+        if (opts.json) return printJson({ id, sent: response });
+        process.stdout.write(`${action} sent to ${id} by ${opts.by}\n`);
+      } finally {
+        await client.connection.close();
+      }
+    });
+}

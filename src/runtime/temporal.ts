@@ -1,0 +1,16 @@
+import { Client, Connection } from '@temporalio/client';
+import type { Config } from '../config';
+
+/** Connect a Temporal client with the configured address and namespace. */
+export async function connectTemporal(config: Config, opts: { connectTimeoutMs?: number } = {}): Promise<Client> {
+  const connection = await Connection.connect({
+    address: config.temporal.address,
+    connectTimeout: opts.connectTimeoutMs ?? 5_000,
+  });
+  return new Client({ connection, namespace: config.temporal.namespace });
+}
+
+/** The Temporal UI page of one workflow. */
+export function workflowUiUrl(config: Config, workflowId: string): string {
+  return `${config.temporal.uiUrl.replace(/\/+$/, '')}/namespaces/${encodeURIComponent(config.temporal.namespace)}/workflows/${encodeURIComponent(workflowId)}`;
+}
