@@ -67,7 +67,9 @@ export const POLICY_TABLE: readonly PolicyRow[] = [
     action: 'ignore',
     expected: 'ignored',
     reason: 'exited 0: not a failure',
-    when: (f) => f.exitCode === 0 && f.health !== 'unhealthy' && !f.running && !f.restarting,
+    // Also when a restart policy is already bringing it back (Restarting, or running again):
+    // DESIGN §2 says an exit 0 under a restart policy is not an incident, not a crash loop.
+    when: (f) => f.exitCode === 0 && f.health !== 'unhealthy',
   },
   {
     id: 'crashloop',
