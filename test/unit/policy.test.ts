@@ -73,8 +73,8 @@ const ROW_CASES: Record<string, { facts: Facts; action: Action; expected: Decisi
   ],
 };
 
-describe('policy table: every row is reached by facts made for it', () => {
-  it('has a fixture for every row and no fixture for a row that does not exist', () => {
+void describe('policy table: every row is reached by facts made for it', () => {
+  void it('has a fixture for every row and no fixture for a row that does not exist', () => {
     const ids = POLICY_TABLE.map((r) => r.id);
     assert.deepEqual([...ids].sort(), Object.keys(ROW_CASES).sort());
     assert.equal(new Set(ids).size, ids.length, 'row ids are unique');
@@ -83,7 +83,7 @@ describe('policy table: every row is reached by facts made for it', () => {
 
   for (const row of POLICY_TABLE) {
     for (const [i, c] of (ROW_CASES[row.id] ?? []).entries()) {
-      it(`${row.id} #${i + 1}: ${row.action} → ${row.expected}`, () => {
+      void it(`${row.id} #${i + 1}: ${row.action} → ${row.expected}`, () => {
         const d = decide(c.facts, config);
         assert.equal(d.rule, row.id);
         assert.equal(d.action, c.action);
@@ -97,51 +97,51 @@ describe('policy table: every row is reached by facts made for it', () => {
   }
 });
 
-describe('policy table: ordering and edge cases', () => {
-  it('OOM beats crash loop: an OOM under a restart policy gets memory, not a page', () => {
+void describe('policy table: ordering and edge cases', () => {
+  void it('OOM beats crash loop: an OOM under a restart policy gets memory, not a page', () => {
     const d = decide(f({ ...oomed, restarting: true, deathsInWindow: 5, memoryBytes: 32 * MiB }), config);
     assert.equal(d.rule, 'oom-raise');
     assert.equal(d.newMemoryBytes, 64 * MiB);
   });
 
-  it('OOM beats crash loop also when it must escalate: the reason is the OOM cap', () => {
+  void it('OOM beats crash loop also when it must escalate: the reason is the OOM cap', () => {
     assert.equal(decide(f({ ...oomed, restarting: true, deathsInWindow: 5, memoryBytes: 8 * GiB }), config).rule, 'oom-cap');
   });
 
-  it('an OOM kill is never taken for an operator stop', () => {
+  void it('an OOM kill is never taken for an operator stop', () => {
     assert.equal(decide(f({ ...oomed, operatorStop: true, memoryBytes: 32 * MiB }), config).rule, 'oom-raise');
   });
 
-  it('exit 0 under a restart policy is not an incident (restarting or already running again)', () => {
+  void it('exit 0 under a restart policy is not an incident (restarting or already running again)', () => {
     assert.equal(decide(f({ running: false, restarting: true, exitCode: 0 }), config).rule, 'clean-exit');
     assert.equal(decide(f({ running: true, exitCode: 0 }), config).rule, 'clean-exit');
   });
 
-  it('exit 0 while the health check says unhealthy is still an incident', () => {
+  void it('exit 0 while the health check says unhealthy is still an incident', () => {
     assert.equal(decide(f({ running: false, exitCode: 0, health: 'unhealthy' }), config).rule, 'unhealthy-restart');
   });
 
-  it('unlimited memory (0) escalates instead of inventing a limit', () => {
+  void it('unlimited memory (0) escalates instead of inventing a limit', () => {
     const d = decide(f({ ...oomed, memoryBytes: 0 }), config);
     assert.equal(d.action, 'escalate');
     assert.equal(d.newMemoryBytes, undefined);
   });
 
-  it('recurrence: K-1 prior OOM incidents still raise, K escalate', () => {
+  void it('recurrence: K-1 prior OOM incidents still raise, K escalate', () => {
     assert.equal(decide(f({ ...oomed, priorOomIncidents: config.oomRecurrenceCount - 1 }), config).action, 'raise_memory');
     assert.equal(decide(f({ ...oomed, priorOomIncidents: config.oomRecurrenceCount }), config).rule, 'oom-recurrence');
   });
 
-  it('crash loop at exactly N deaths, not at N-1', () => {
+  void it('crash loop at exactly N deaths, not at N-1', () => {
     assert.equal(decide(f({ ...exited1, deathsInWindow: config.crashLoopDeaths - 1 }), config).rule, 'exit-restart');
     assert.equal(decide(f({ ...exited1, deathsInWindow: config.crashLoopDeaths }), config).rule, 'crashloop');
   });
 
-  it('a crash loop is never restarted even when it is also unhealthy', () => {
+  void it('a crash loop is never restarted even when it is also unhealthy', () => {
     assert.equal(decide(f({ restarting: true, health: 'unhealthy', running: false, exitCode: 1 }), config).action, 'escalate');
   });
 
-  it('memory bounds: the new limit never exceeds the factor or the ceiling', () => {
+  void it('memory bounds: the new limit never exceeds the factor or the ceiling', () => {
     assert.equal(raisedMemory(f({ memoryBytes: 4 * GiB }), config), 8 * GiB);
     assert.equal(raisedMemory(f({ memoryBytes: 4 * GiB + 1 }), config), null);
     assert.equal(raisedMemory(f({ memoryBytes: 64 * MiB }), { ...config, memoryFactor: 3 }), null, 'factor above the gateway bound');
@@ -149,7 +149,7 @@ describe('policy table: ordering and edge cases', () => {
     assert.equal(raisedMemory(f({ memoryBytes: 64 * MiB }), { ...config, memoryFactor: 1.5 }), 96 * MiB);
   });
 
-  it('is pure: the same facts give the same decision and the facts are not changed', () => {
+  void it('is pure: the same facts give the same decision and the facts are not changed', () => {
     const facts = f({ ...oomed, memoryBytes: 32 * MiB });
     const copy = structuredClone(facts);
     assert.deepEqual(decide(facts, config), decide(facts, config));
@@ -190,8 +190,8 @@ function randomFacts(r: () => number): Facts {
 
 const MUTATING: ReadonlySet<Action> = new Set(['restart', 'raise_memory']);
 
-describe('the model can only make a decision more conservative', () => {
-  it('for every policy action × every proposal, the gate never returns a mutating action the policy did not choose', () => {
+void describe('the model can only make a decision more conservative', () => {
+  void it('for every policy action × every proposal, the gate never returns a mutating action the policy did not choose', () => {
     for (const policy of ACTIONS) {
       for (const proposed of [...ACTIONS, null, undefined]) {
         const g = gate(policy, proposed);
@@ -203,7 +203,7 @@ describe('the model can only make a decision more conservative', () => {
     }
   });
 
-  it('escalate stays escalate whatever the model proposes', () => {
+  void it('escalate stays escalate whatever the model proposes', () => {
     for (const proposed of [...ACTIONS, null, undefined]) {
       const g = gate('escalate', proposed);
       assert.equal(g.action, 'escalate');
@@ -211,14 +211,14 @@ describe('the model can only make a decision more conservative', () => {
     }
   });
 
-  it('agreement follows the policy; any disagreement on an actionable incident escalates', () => {
+  void it('agreement follows the policy; any disagreement on an actionable incident escalates', () => {
     assert.deepEqual(gate('restart', 'restart'), { action: 'restart', disagreement: false, source: 'policy' });
     assert.deepEqual(gate('restart', 'raise_memory'), { action: 'escalate', disagreement: true, source: 'model' });
     assert.deepEqual(gate('raise_memory', 'restart'), { action: 'escalate', disagreement: true, source: 'model' });
     assert.deepEqual(gate('raise_memory', 'ignore'), { action: 'escalate', disagreement: true, source: 'model' });
   });
 
-  it('a proposal outside the action enum (a hallucinated tool) can only escalate', () => {
+  void it('a proposal outside the action enum (a hallucinated tool) can only escalate', () => {
     for (const policy of ACTIONS) {
       const g = gate(policy, 'delete_container' as Action);
       assert.ok(g.action === 'escalate' || (policy === 'ignore' && g.action === 'ignore'));
@@ -226,7 +226,7 @@ describe('the model can only make a decision more conservative', () => {
     }
   });
 
-  it('property: over 5,000 random incidents and proposals, decide+gate never acts where the policy alone would not', () => {
+  void it('property: over 5,000 random incidents and proposals, decide+gate never acts where the policy alone would not', () => {
     const r = prng(0xd0c4);
     for (let i = 0; i < 5000; i++) {
       const facts = randomFacts(r);
