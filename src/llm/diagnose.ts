@@ -1,0 +1,231 @@
+import type OpenAI from 'openai';
+import type { ChatCompletion, ChatCompletionMessageParam, ChatCompletionMessageToolCall } from 'openai/resources/chat/completions';
+import type { ContainerSummary, LogsResult } from '../gateway/protocol';
+import type { Facts } from '../policy/types';
+import { LlmRateLimited, LlmTimeout, LlmUnavailable, classifyOpenAiError } from './errors';
+import type { Proposal } from './proposal';
+import { parseProposal } from './proposal';
+import { SYSTEM_PROMPT, incidentMessage, wrapUntrusted } from './prompt';
+import { MODEL_TOOLS, isModelTool, modelToolDefinitions } from './tools';
+
+/** Read-only tools as the caller provides them (in production: signed gateway calls). */
+export interface DiagnoseTools {
+  inspect(container: string): Promise<ContainerSummary>;
+  logs(container: string, tail: number): Promise<LogsResult>;
+}
+
+export interface DiagnoseInput {
+  /** Built by `createOpenAiClient` (maxRetries 0, signed fetch). */
+  openai: OpenAI;
+  model: string;
+  facts: Facts;
+  /** The incident's container name: the only container the model may look at. */
+  container: string;
+  /** Its id; the model may also refer to the container by id or a ≥12-char id prefix. */
+  containerId?: string;
+  /** Model calls allowed, the answer included. */
+  maxTurns: number;
+  /** Tokens (prompt + completion, summed over calls) after which no further call is made. */
+  maxTokens: number;
+  tools: DiagnoseTools;
+  /** Byte budget of each quoted tool result (default 8 KiB). */
+  toolResultBytes?: number;
+  /** Largest log tail fetched whatever the model asks (default 200). */
+  maxLogTail?: number;
+  /** Cancels the in-flight model call (Temporal activity cancellation); the abort is rethrown. */
+  signal?: AbortSignal;
+}
+
+/** One tool call the model asked for, and what became of it. */
+export interface DiagnoseToolCall {
+  tool: string;
+  /** Parsed arguments, or the raw argument text (cut) when it was not JSON. */
+  args: unknown;
+  executed: boolean;
+  /** Why it was not executed. */
+  refusal?: 'unknown_tool' | 'invalid_arguments' | 'out_of_scope' | 'too_many_calls' | 'turn_limit';
+  /** The tool ran and failed (e.g. a gateway refusal). */
+  error?: string;
+}
+
+/**
+ * Why no proposal came back. `diagnose` itself returns `malformed`, `turn_limit`,
+ * `token_budget` and `upstream_error` (a non-retryable HTTP error such as 400/401);
+ * `timeout` and `rate_limited` are for the caller that turns a final `LlmTimeout` /
+ * `LlmRateLimited` into a result once its retries are spent (see `failureFromError`).
+ */
+export type DiagnoseFailureReason = 'malformed' | 'turn_limit' | 'token_budget' | 'upstream_error' | 'timeout' | 'rate_limited';
+
+export type DiagnoseResult =
+  | { ok: true; proposal: Proposal; turns: number; tokens: number; toolCalls: DiagnoseToolCall[] }
+  | {
+      ok: false;
+      reason: DiagnoseFailureReason;
+      detail: string;
+      turns: number;
+      tokens: number;
+      toolCalls: DiagnoseToolCall[];
+      /** True when the model still wanted tools at its last allowed turn. */
+      stoppedAtTurnLimit: boolean;
+    };
+
+/** Tool calls executed per model turn at most; more are refused (a turn is not a batch job). */
+export const MAX_TOOL_CALLS_PER_TURN = 4;
+
+/** Tokens of one call: the server's usage, else a rough estimate (4 chars/token) so a server without usage still hits the budget. */
+function tokensOf(completion: ChatCompletion, messages: readonly ChatCompletionMessageParam[]): number {
+  const total = completion.usage?.total_tokens;
+  if (typeof total === 'number' && Number.isFinite(total) && total >= 0) return total;
+  const chars = JSON.stringify(messages).length + JSON.stringify(completion.choices).length;
+  return Math.ceil(chars / 4);
+}
+
+function sameContainer(requested: string, input: DiagnoseInput): boolean {
+  const name = input.container.replace(/^\//, '');
+  if (requested.replace(/^\//, '') === name) return true;
+  const id = input.containerId?.toLowerCase();
+  return id !== undefined && requested.length >= 12 && id.startsWith(requested.toLowerCase());
+}
+
+const cut = (s: string, n: number): string => (s.length > n ? `${s.slice(0, n)}…` : s);
+
+/** Name and arguments of a call, for the record, whether or not it is valid. */
+function describeCall(call: ChatCompletionMessageToolCall): { tool: string; args: unknown } {
+  if (call.type !== 'function') return { tool: call.custom.name, args: cut(call.custom.input, 500) };
+  try {
+    return { tool: call.function.name, args: JSON.parse(call.function.arguments || '{}') as unknown };
+  } catch {
+    return { tool: call.function.name, args: cut(call.function.arguments, 500) };
+  }
+}
+
+/** Runs one tool call if it is allowed; returns the text the model sees and the record for history. */
+async function runToolCall(call: ChatCompletionMessageToolCall, index: number, input: DiagnoseInput): Promise<{ content: string; record: DiagnoseToolCall }> {
+  const refuse = (record: DiagnoseToolCall, message: string) => ({ content: JSON.stringify({ error: { code: record.refusal, message } }), record });
+  const { tool, args } = describeCall(call);
+  if (call.type !== 'function') return refuse({ tool, args, executed: false, refusal: 'unknown_tool' }, 'only function tools exist');
+  if (typeof args === 'string') return refuse({ tool, args, executed: false, refusal: 'invalid_arguments' }, 'arguments are not a JSON object');
+  if (index >= MAX_TOOL_CALLS_PER_TURN) {
+    return refuse({ tool, args, executed: false, refusal: 'too_many_calls' }, `at most ${MAX_TOOL_CALLS_PER_TURN} tool calls per turn`);
+  }
+  if (!isModelTool(tool)) {
+    return refuse({ tool, args, executed: false, refusal: 'unknown_tool' }, `no such tool; the only tools are ${Object.keys(MODEL_TOOLS).join(' and ')}, both read-only`);
+  }
+  const parsed = MODEL_TOOLS[tool].schema.safeParse(args);
+  if (!parsed.success) {
+    return refuse({ tool, args, executed: false, refusal: 'invalid_arguments' }, parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+  }
+  if (!sameContainer(parsed.data.container, input)) {
+    return refuse({ tool, args, executed: false, refusal: 'out_of_scope' }, `this diagnosis may only look at container "${input.container}"`);
+  }
+  const bytes = input.toolResultBytes ?? 8 * 1024;
+  // The call goes out with the incident's own container name: arguments come from facts, not model text.
+  try {
+    if (tool === 'inspect_container') {
+      const summary = await input.tools.inspect(input.container);
+      const block = wrapUntrusted('container-inspect', JSON.stringify(summary, null, 1).split('\n'), { maxBytes: bytes, attributes: { container: input.container } });
+      return { content: block.text, record: { tool, args, executed: true } };
+    }
+    // Already validated above; parsed again only to get the tool-specific type (with its default tail).
+    const { tail: requestedTail } = MODEL_TOOLS.check_container_logs.schema.parse(args);
+    const tail = Math.min(requestedTail, input.maxLogTail ?? 200);
+    const logs = await input.tools.logs(input.container, tail);
+    const block = wrapUntrusted('container-logs', logs.lines, {
+      maxBytes: bytes,
+      attributes: { container: input.container, tail, gateway_truncated: logs.truncated, redactions: logs.redactions },
+    });
+    return { content: block.text, record: { tool, args, executed: true } };
+  } catch (err) {
+    if (input.signal?.aborted) throw err;
+    // A failed read is information for the model, not a reason to abandon the diagnosis.
+    const message = cut(err instanceof Error ? err.message : String(err), 300);
+    return { content: JSON.stringify({ error: { code: 'tool_failed', message } }), record: { tool, args, executed: true, error: message } };
+  }
+}
+
+/**
+ * Asks the model for a proposal about one incident (DESIGN §5). The model may call the two
+ * read-only tools, for the incident's container only, within `maxTurns` model calls and
+ * `maxTokens`; its final message must be a `Proposal`.
+ *
+ * Never throws for model misbehaviour (malformed reply, tool spam, budget): that is a result,
+ * and the policy decides alone. Throws `LlmRateLimited`, `LlmUnavailable` or `LlmTimeout` for
+ * transport failures so the activity can retry; rethrows the caller's abort.
+ */
+export async function diagnose(input: DiagnoseInput): Promise<DiagnoseResult> {
+  const messages: ChatCompletionMessageParam[] = [
+    { role: 'system', content: SYSTEM_PROMPT },
+    { role: 'user', content: incidentMessage({ container: input.container, facts: input.facts, maxTurns: input.maxTurns }) },
+  ];
+  const tools = modelToolDefinitions();
+  const toolCalls: DiagnoseToolCall[] = [];
+  let turns = 0;
+  let tokens = 0;
+  const fail = (reason: DiagnoseFailureReason, detail: string, stoppedAtTurnLimit = false): DiagnoseResult => ({
+    ok: false,
+    reason,
+    detail,
+    turns,
+    tokens,
+    toolCalls,
+    stoppedAtTurnLimit,
+  });
+
+  for (;;) {
+    const lastTurn = turns + 1 >= input.maxTurns;
+    let completion: ChatCompletion;
+    try {
+      completion = await input.openai.chat.completions.create(
+        {
+          model: input.model,
+          messages,
+          tools,
+          // On the last allowed turn the model is told to answer; one that calls tools anyway is cut off below.
+          tool_choice: lastTurn ? 'none' : 'auto',
+          // The completion may use what is left of the budget and no more.
+          max_completion_tokens: Math.max(1, input.maxTokens - tokens),
+        },
+        { signal: input.signal },
+      );
+    } catch (err) {
+      const classified = classifyOpenAiError(err);
+      if (classified === null) throw err;
+      if (classified instanceof Error) throw classified;
+      return fail('upstream_error', `model endpoint answered ${classified.status}: ${cut(classified.message, 300)}`);
+    }
+    turns += 1;
+    tokens += tokensOf(completion, messages);
+
+    const message = completion.choices[0]?.message;
+    if (!message) return fail('malformed', 'reply has no choices');
+    const calls = message.tool_calls ?? [];
+    if (calls.length === 0) {
+      const parsed = parseProposal(message.content);
+      if (!parsed.ok) return fail('malformed', completion.choices[0]?.finish_reason === 'length' ? `${parsed.detail} (cut off by the token limit)` : parsed.detail);
+      return { ok: true, proposal: parsed.proposal, turns, tokens, toolCalls };
+    }
+    // The model wants more tools: only if both budgets allow another call afterwards.
+    if (turns >= input.maxTurns) {
+      for (const call of calls) toolCalls.push({ ...describeCall(call), executed: false, refusal: 'turn_limit' });
+      return fail('turn_limit', `model still calling tools after ${turns} of ${input.maxTurns} turns`, true);
+    }
+    if (tokens >= input.maxTokens) return fail('token_budget', `${tokens} tokens used of ${input.maxTokens}`);
+
+    messages.push({ role: 'assistant', content: message.content ?? null, tool_calls: calls });
+    for (const [index, call] of calls.entries()) {
+      const { content, record } = await runToolCall(call, index, input);
+      toolCalls.push(record);
+      messages.push({ role: 'tool', tool_call_id: call.id, content });
+    }
+  }
+}
+
+/**
+ * Turns a final transport error (after the activity's retries) into a result, so the workflow
+ * records why the model did not advise and lets the policy decide. Other errors yield null.
+ */
+export function failureFromError(err: unknown): { ok: false; reason: 'timeout' | 'rate_limited' | 'upstream_error'; detail: string; turns: 0; tokens: 0; toolCalls: []; stoppedAtTurnLimit: false } | null {
+  const reason = err instanceof LlmTimeout ? 'timeout' : err instanceof LlmRateLimited ? 'rate_limited' : err instanceof LlmUnavailable ? 'upstream_error' : null;
+  if (reason === null) return null;
+  return { ok: false, reason, detail: cut((err as Error).message, 300), turns: 0, tokens: 0, toolCalls: [], stoppedAtTurnLimit: false };
+}

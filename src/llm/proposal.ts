@@ -1,0 +1,46 @@
+import { z } from 'zod';
+import { ACTIONS, FAILURE_KINDS } from '../policy/types';
+
+/** Upper bounds of a proposal: it ends up in workflow history and in notifications. */
+export const PROPOSAL_LIMITS = { rationaleChars: 2000, evidenceItems: 10, evidenceChars: 500 } as const;
+
+/**
+ * The model's final answer (DESIGN §5). Every action is allowed in the enum, `ignore` included:
+ * the gate decides what a proposal may change, so the schema only checks shape. Unknown keys
+ * are stripped, so nothing the model adds (a container name, a memory size) can travel further.
+ */
+export const Proposal = z.object({
+  failureType: z.enum(FAILURE_KINDS),
+  proposedAction: z.enum(ACTIONS),
+  rationale: z.string().min(1).max(PROPOSAL_LIMITS.rationaleChars),
+  confidence: z.number().min(0).max(1),
+  evidence: z.array(z.string().max(PROPOSAL_LIMITS.evidenceChars)).max(PROPOSAL_LIMITS.evidenceItems),
+});
+export type Proposal = z.output<typeof Proposal>;
+
+/** Outcome of reading a final message: the proposal, or why it is unusable (for history). */
+export type ParsedProposal = { ok: true; proposal: Proposal } | { ok: false; detail: string };
+
+/**
+ * Parses the model's final message: a JSON object, optionally inside one ```json fence (many
+ * models add one even when told not to). Anything else — prose around the JSON, several
+ * objects, a schema violation — is malformed: guessing which part the model "meant" would let
+ * stray text decide.
+ */
+export function parseProposal(text: string | null | undefined): ParsedProposal {
+  if (text === null || text === undefined || text.trim() === '') return { ok: false, detail: 'empty reply' };
+  const fenced = /^```(?:json)?[ \t]*\r?\n([\s\S]*?)\r?\n?```$/i.exec(text.trim());
+  const body = fenced?.[1] ?? text.trim();
+  let value: unknown;
+  try {
+    value = JSON.parse(body);
+  } catch (err) {
+    return { ok: false, detail: `reply is not JSON: ${(err as Error).message}` };
+  }
+  const result = Proposal.safeParse(value);
+  if (!result.success) {
+    const issues = result.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+    return { ok: false, detail: `reply does not match the proposal schema: ${issues.join('; ')}` };
+  }
+  return { ok: true, proposal: result.data };
+}
