@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Compile TypeScript to dist/ when a source is newer than the last successful build.
+#   scripts/build.sh          build if stale (a no-op run takes milliseconds)
+#   scripts/build.sh --force  always run (incremental) tsc
+# Compiled files whose source was deleted are removed first: node --test would otherwise
+# keep running a test that no longer exists.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+SOURCES=(src workflows activities test bench)
+OK=dist/.build-ok   # written only after tsc succeeded
+
+prune_orphans() {
+  local js src n=0
+  [[ -d dist ]] || return 0
+  while IFS= read -r -d '' js; do
+    src=${js#dist/}
+    src=${src%.js}.ts
+    if [[ ! -f $src ]]; then
+      rm -f "$js" "$js.map"
+      n=$((n + 1))
+    fi
+  done < <(find "${SOURCES[@]/#/dist/}" -name '*.js' -print0 2>/dev/null)
+  ((n == 0)) || echo "build     removed $n compiled file(s) whose source is gone"
+}
+
+stale() {
+  [[ -f $OK ]] || return 0
+  # Directories count too: deleting or renaming a file changes its directory's mtime.
+  [[ -n $(find "${SOURCES[@]}" tsconfig.json package-lock.json node_modules/.package-lock.json \
+    -newer "$OK" -print -quit 2>/dev/null) ]]
+}
+
+prune_orphans
+if [[ ${1:-} != --force ]] && ! stale; then
+  echo "build     ok (dist/ is up to date)"
+  exit 0
+fi
+rm -f "$OK"
+start=$(date +%s%N)
+if ! node node_modules/typescript/bin/tsc -p tsconfig.json; then
+  echo "build     FAILED: tsc reported errors (above)" >&2
+  exit 1
+fi
+touch "$OK"
+echo "build     compiled with tsc in $((($(date +%s%N) - start) / 1000000)) ms"

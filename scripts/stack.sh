@@ -1,0 +1,213 @@
+#!/usr/bin/env bash
+# Start, stop or show dockmedic's embedded stack: the Docker engine, Redis and the Temporal
+# dev server, each on this machine (loopback only).
+#   scripts/stack.sh start [docker|redis|temporal]...   start what does not answer (default: all)
+#   scripts/stack.sh stop  [temporal|redis|docker]...   stop what this script started (pid files)
+#   scripts/stack.sh status
+# A component that already answers is used as it is, whoever started it; `stop` only ends
+# processes whose pid file this script wrote. Started processes run in their own session
+# (setsid + nohup) and outlive the script; logs and pid files live under the state directory.
+set -euo pipefail
+
+STATE=${DOCKMEDIC_STATE_DIR:-/var/lib/dockmedic}
+TOOLS=${DOCKMEDIC_TOOLS_DIR:-/opt/dockmedic/tools}
+TEMPORAL=$TOOLS/venv/bin/temporal
+RUN=$STATE/run
+LOG=$STATE/log
+
+# Fixed, because tests and the default configuration expect them there (DESIGN §8).
+REDIS_HOST=127.0.0.1 REDIS_PORT=6379
+TEMPORAL_HOST=127.0.0.1 TEMPORAL_PORT=7233 TEMPORAL_UI_PORT=8233
+TEMPORAL_ADDRESS=$TEMPORAL_HOST:$TEMPORAL_PORT
+# Keyword search attributes the incident workflow sets (DESIGN §3).
+SEARCH_ATTRIBUTES=(DockmedicContainer DockmedicHost DockmedicFailure DockmedicDecision DockmedicOutcome)
+DOCKERD_FLAGS=(--iptables=false --ip-masq=false --bridge=none --storage-driver=vfs)
+
+status() { printf '%-9s %s\n' "$1" "$2"; }
+fail() { printf 'stack: %s\n' "$*" >&2; exit 1; }
+
+# wait_for SECONDS CHECK...: poll CHECK every 0.25 s until it succeeds or time runs out.
+wait_for() {
+  local deadline=$((SECONDS + $1)); shift
+  until "$@"; do
+    ((SECONDS < deadline)) || return 1
+    sleep 0.25
+  done
+}
+
+# spawn NAME CMD...: start CMD detached from this shell and its terminal; record its pid.
+spawn() {
+  local name=$1; shift
+  mkdir -p "$RUN" "$LOG"
+  printf '\n--- %s starting %s\n' "$(date -u +%FT%TZ)" "$*" >>"$LOG/$name.log"
+  setsid nohup "$@" >>"$LOG/$name.log" 2>&1 </dev/null &
+  echo $! >"$RUN/$name.pid"
+}
+
+show_log() { tail -n 20 "$LOG/$1.log" >&2 || true; }
+
+# --- Docker ---------------------------------------------------------------------------
+docker_up() { timeout 10 docker version --format '{{.Server.Version}}' >/dev/null 2>&1; }
+
+start_docker() {
+  if docker_up; then
+    status docker "ok (engine $(docker version --format '{{.Server.Version}}' 2>/dev/null) answers)"
+    return
+  fi
+  command -v dockerd >/dev/null || fail "dockerd is not installed: run scripts/setup.sh (apt-get install docker.io)"
+  command -v docker >/dev/null || fail "the docker client is not installed: run scripts/setup.sh (apt-get install docker.io)"
+  spawn dockerd dockerd "${DOCKERD_FLAGS[@]}"
+  if ! wait_for 30 docker_up; then
+    show_log dockerd
+    fail "dockerd did not answer within 30 s (log: $LOG/dockerd.log)"
+  fi
+  status docker "started dockerd ${DOCKERD_FLAGS[*]} (pid $(<"$RUN/dockerd.pid"))"
+}
+
+# --- Redis ----------------------------------------------------------------------------
+redis_up() { [[ $(timeout 5 redis-cli -h "$REDIS_HOST" -p "$REDIS_PORT" ping 2>/dev/null) == PONG ]]; }
+
+start_redis() {
+  if redis_up; then
+    status redis "ok ($REDIS_HOST:$REDIS_PORT answers)"
+    return
+  fi
+  command -v redis-server >/dev/null || fail "redis-server is not installed: run scripts/setup.sh (apt-get install redis-server)"
+  mkdir -p "$RUN" "$LOG" "$STATE/redis"
+  # Nonces, counters and idempotency records are short-lived: no snapshots, no AOF.
+  if ! redis-server --bind "$REDIS_HOST" --port "$REDIS_PORT" --protected-mode yes \
+    --daemonize yes --pidfile "$RUN/redis.pid" --logfile "$LOG/redis.log" \
+    --dir "$STATE/redis" --save '' --appendonly no; then
+    show_log redis
+    fail "redis-server did not start (log: $LOG/redis.log)"
+  fi
+  if ! wait_for 15 redis_up; then
+    show_log redis
+    fail "Redis did not answer on $REDIS_HOST:$REDIS_PORT within 15 s (log: $LOG/redis.log)"
+  fi
+  status redis "started redis-server on $REDIS_HOST:$REDIS_PORT (pid $(<"$RUN/redis.pid"))"
+}
+
+# --- Temporal -------------------------------------------------------------------------
+temporal_up() { [[ $(timeout 10 "$TEMPORAL" operator cluster health --address "$TEMPORAL_ADDRESS" 2>/dev/null) == *SERVING* ]]; }
+
+# Names of the registered search attributes that are missing, one per line.
+missing_search_attributes() {
+  local listed name
+  listed=$(timeout 20 "$TEMPORAL" operator search-attribute list --address "$TEMPORAL_ADDRESS") ||
+    fail "cannot list search attributes on $TEMPORAL_ADDRESS"
+  for name in "${SEARCH_ATTRIBUTES[@]}"; do
+    grep -Eq "(^|[[:space:]])$name[[:space:]]+Keyword([[:space:]]|$)" <<<"$listed" || echo "$name"
+  done
+}
+
+# An existing database, or a server someone else started, may lack them: register what is missing.
+ensure_search_attributes() {
+  local missing=() name
+  mapfile -t missing < <(missing_search_attributes)
+  ((${#missing[@]})) || return 0
+  # One per call: CLI 1.9.1 given several --name flags registers only the first.
+  for name in "${missing[@]}"; do
+    timeout 30 "$TEMPORAL" operator search-attribute create --address "$TEMPORAL_ADDRESS" --name "$name" --type Keyword >/dev/null ||
+      fail "could not register search attribute $name"
+  done
+  local still=()
+  mapfile -t still < <(missing_search_attributes)
+  ((${#still[@]} == 0)) || fail "search attributes still missing after registering: ${still[*]}"
+  echo "registered ${missing[*]}"
+}
+
+start_temporal() {
+  [[ -x $TEMPORAL ]] || fail "the Temporal CLI is not installed at $TEMPORAL: run scripts/setup.sh"
+  local how
+  if temporal_up; then
+    how="ok ($TEMPORAL_ADDRESS serving)"
+  else
+    mkdir -p "$STATE/temporal"
+    local args=(server start-dev --ip "$TEMPORAL_HOST" --port "$TEMPORAL_PORT" --ui-port "$TEMPORAL_UI_PORT"
+      --db-filename "$STATE/temporal/dev.db" --log-level warn)
+    local name
+    for name in "${SEARCH_ATTRIBUTES[@]}"; do args+=(--search-attribute "$name=Keyword"); done
+    spawn temporal "$TEMPORAL" "${args[@]}"
+    if ! wait_for 60 temporal_up; then
+      show_log temporal
+      fail "the Temporal dev server did not become healthy within 60 s (log: $LOG/temporal.log)"
+    fi
+    how="started dev server on $TEMPORAL_ADDRESS, UI http://$TEMPORAL_HOST:$TEMPORAL_UI_PORT (pid $(<"$RUN/temporal.pid"))"
+  fi
+  local registered
+  registered=$(ensure_search_attributes)
+  status temporal "$how; search attributes ${registered:-present}"
+}
+
+# --- stop -----------------------------------------------------------------------------
+# stop_by_pidfile NAME PROCESS: end the process recorded in RUN/NAME.pid if it is still PROCESS.
+stop_by_pidfile() {
+  local name=$1 comm=$2 file=$RUN/$1.pid pid
+  if [[ ! -f $file ]]; then
+    status "$name" "not started by stack.sh (no $file); left alone"
+    return
+  fi
+  pid=$(<"$file")
+  # A recycled pid would belong to someone else: check the process name before signalling.
+  if [[ ! $pid =~ ^[0-9]+$ ]] || [[ $(cat "/proc/$pid/comm" 2>/dev/null) != "$comm"* ]]; then
+    rm -f "$file"
+    status "$name" "not running (stale pid file removed)"
+    return
+  fi
+  kill -TERM "$pid"
+  if ! wait_for 30 eval "! kill -0 $pid 2>/dev/null"; then
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  rm -f "$file"
+  status "$name" "stopped (pid $pid)"
+}
+
+stop_component() {
+  case $1 in
+    temporal) stop_by_pidfile temporal temporal ;;
+    redis) stop_by_pidfile redis redis-server ;;
+    docker) stop_by_pidfile dockerd dockerd ;;
+    *) fail "unknown component '$1' (docker, redis, temporal)" ;;
+  esac
+}
+
+show_status() {
+  local rc=0
+  if docker_up; then status docker up; else status docker down; rc=1; fi
+  if redis_up; then status redis "up ($REDIS_HOST:$REDIS_PORT)"; else status redis down; rc=1; fi
+  if [[ -x $TEMPORAL ]] && temporal_up; then
+    status temporal "up ($TEMPORAL_ADDRESS, UI http://$TEMPORAL_HOST:$TEMPORAL_UI_PORT)"
+  else
+    status temporal down; rc=1
+  fi
+  return $rc
+}
+
+main() {
+  local cmd=${1:-start}
+  (($# == 0)) || shift
+  case $cmd in
+    start)
+      (($#)) || set -- docker redis temporal
+      local c
+      for c in "$@"; do
+        case $c in
+          docker) start_docker ;;
+          redis) start_redis ;;
+          temporal) start_temporal ;;
+          *) fail "unknown component '$c' (docker, redis, temporal)" ;;
+        esac
+      done
+      ;;
+    stop)
+      (($#)) || set -- temporal redis docker
+      local c
+      for c in "$@"; do stop_component "$c"; done
+      ;;
+    status) show_status ;;
+    *) fail "usage: $0 start|stop|status [docker|redis|temporal]..." ;;
+  esac
+}
+
+main "$@"
