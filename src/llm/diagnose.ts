@@ -39,7 +39,7 @@ export interface DiagnoseInput {
 /** One tool call the model asked for, and what became of it. */
 export interface DiagnoseToolCall {
   tool: string;
-  /** Parsed arguments, or the raw argument text (cut) when it was not JSON. */
+  /** Parsed arguments, or their text cut to 500 characters when not JSON or longer than that (history stays small). */
   args: unknown;
   executed: boolean;
   /** Why it was not executed. */
@@ -89,34 +89,41 @@ function sameContainer(requested: string, input: DiagnoseInput): boolean {
 
 const cut = (s: string, n: number): string => (s.length > n ? `${s.slice(0, n)}…` : s);
 
-/** Name and arguments of a call, for the record, whether or not it is valid. */
-function describeCall(call: ChatCompletionMessageToolCall): { tool: string; args: unknown } {
-  if (call.type !== 'function') return { tool: call.custom.name, args: cut(call.custom.input, 500) };
+/**
+ * Name and arguments of a call. `args` is the parsed JSON (undefined when it is not JSON);
+ * `recorded` is what goes into history, cut so history stays small whatever the model sends.
+ */
+function describeCall(call: ChatCompletionMessageToolCall): { tool: string; args: unknown; recorded: unknown } {
+  if (call.type !== 'function') return { tool: cut(call.custom.name, 64), args: undefined, recorded: cut(call.custom.input, 500) };
+  const tool = cut(call.function.name, 64);
+  const text = call.function.arguments || '{}';
+  let args: unknown;
   try {
-    return { tool: call.function.name, args: JSON.parse(call.function.arguments || '{}') as unknown };
+    args = JSON.parse(text) as unknown;
   } catch {
-    return { tool: call.function.name, args: cut(call.function.arguments, 500) };
+    return { tool, args: undefined, recorded: cut(text, 500) };
   }
+  return { tool, args, recorded: text.length > 500 ? cut(text, 500) : args };
 }
 
 /** Runs one tool call if it is allowed; returns the text the model sees and the record for history. */
 async function runToolCall(call: ChatCompletionMessageToolCall, index: number, input: DiagnoseInput): Promise<{ content: string; record: DiagnoseToolCall }> {
   const refuse = (record: DiagnoseToolCall, message: string) => ({ content: JSON.stringify({ error: { code: record.refusal, message } }), record });
-  const { tool, args } = describeCall(call);
-  if (call.type !== 'function') return refuse({ tool, args, executed: false, refusal: 'unknown_tool' }, 'only function tools exist');
-  if (typeof args === 'string') return refuse({ tool, args, executed: false, refusal: 'invalid_arguments' }, 'arguments are not a JSON object');
+  const { tool, args, recorded } = describeCall(call);
+  if (call.type !== 'function') return refuse({ tool, args: recorded, executed: false, refusal: 'unknown_tool' }, 'only function tools exist');
+  if (args === undefined) return refuse({ tool, args: recorded, executed: false, refusal: 'invalid_arguments' }, 'arguments are not JSON');
   if (index >= MAX_TOOL_CALLS_PER_TURN) {
-    return refuse({ tool, args, executed: false, refusal: 'too_many_calls' }, `at most ${MAX_TOOL_CALLS_PER_TURN} tool calls per turn`);
+    return refuse({ tool, args: recorded, executed: false, refusal: 'too_many_calls' }, `at most ${MAX_TOOL_CALLS_PER_TURN} tool calls per turn`);
   }
   if (!isModelTool(tool)) {
-    return refuse({ tool, args, executed: false, refusal: 'unknown_tool' }, `no such tool; the only tools are ${Object.keys(MODEL_TOOLS).join(' and ')}, both read-only`);
+    return refuse({ tool, args: recorded, executed: false, refusal: 'unknown_tool' }, `no such tool; the only tools are ${Object.keys(MODEL_TOOLS).join(' and ')}, both read-only`);
   }
   const parsed = MODEL_TOOLS[tool].schema.safeParse(args);
   if (!parsed.success) {
-    return refuse({ tool, args, executed: false, refusal: 'invalid_arguments' }, parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+    return refuse({ tool, args: recorded, executed: false, refusal: 'invalid_arguments' }, parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
   }
   if (!sameContainer(parsed.data.container, input)) {
-    return refuse({ tool, args, executed: false, refusal: 'out_of_scope' }, `this diagnosis may only look at container "${input.container}"`);
+    return refuse({ tool, args: recorded, executed: false, refusal: 'out_of_scope' }, `this diagnosis may only look at container "${input.container}"`);
   }
   const bytes = input.toolResultBytes ?? 8 * 1024;
   // The call goes out with the incident's own container name: arguments come from facts, not model text.
@@ -124,7 +131,7 @@ async function runToolCall(call: ChatCompletionMessageToolCall, index: number, i
     if (tool === 'inspect_container') {
       const summary = await input.tools.inspect(input.container);
       const block = wrapUntrusted('container-inspect', JSON.stringify(summary, null, 1).split('\n'), { maxBytes: bytes, attributes: { container: input.container } });
-      return { content: block.text, record: { tool, args, executed: true } };
+      return { content: block.text, record: { tool, args: recorded, executed: true } };
     }
     // Already validated above; parsed again only to get the tool-specific type (with its default tail).
     const { tail: requestedTail } = MODEL_TOOLS.check_container_logs.schema.parse(args);
@@ -134,12 +141,12 @@ async function runToolCall(call: ChatCompletionMessageToolCall, index: number, i
       maxBytes: bytes,
       attributes: { container: input.container, tail, gateway_truncated: logs.truncated, redactions: logs.redactions },
     });
-    return { content: block.text, record: { tool, args, executed: true } };
+    return { content: block.text, record: { tool, args: recorded, executed: true } };
   } catch (err) {
     if (input.signal?.aborted) throw err;
     // A failed read is information for the model, not a reason to abandon the diagnosis.
     const message = cut(err instanceof Error ? err.message : String(err), 300);
-    return { content: JSON.stringify({ error: { code: 'tool_failed', message } }), record: { tool, args, executed: true, error: message } };
+    return { content: JSON.stringify({ error: { code: 'tool_failed', message } }), record: { tool, args: recorded, executed: true, error: message } };
   }
 }
 
@@ -206,7 +213,10 @@ export async function diagnose(input: DiagnoseInput): Promise<DiagnoseResult> {
     }
     // The model wants more tools: only if both budgets allow another call afterwards.
     if (turns >= input.maxTurns) {
-      for (const call of calls) toolCalls.push({ ...describeCall(call), executed: false, refusal: 'turn_limit' });
+      for (const call of calls) {
+        const { tool, recorded } = describeCall(call);
+        toolCalls.push({ tool, args: recorded, executed: false, refusal: 'turn_limit' });
+      }
       return fail('turn_limit', `model still calling tools after ${turns} of ${input.maxTurns} turns`, true);
     }
     if (tokens >= input.maxTokens) return fail('token_budget', `${tokens} tokens used of ${input.maxTokens}`);

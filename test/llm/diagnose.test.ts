@@ -189,6 +189,28 @@ void describe('diagnose: tool calls outside the incident', () => {
     assert.deepEqual(tools.calls, [{ tool: 'inspect', container: CONTAINER }]);
   });
 
+  void it('a failing read is reported to the model and the diagnosis goes on', async () => {
+    const llm = await scripted([{ toolCall: { name: 'check_container_logs', args: { container: CONTAINER } } }, { reply: GOOD_PROPOSAL }]);
+    const tools = fakeTools();
+    tools.logs = async () => {
+      throw new Error('container_not_found: gone');
+    };
+    const result = await diagnose(input(llm.url, tools));
+    assert.ok(result.ok);
+    assert.equal(result.toolCalls[0]?.error, 'container_not_found: gone');
+    assert.deepEqual(toolErrorCodes(llm, 1), ['tool_failed']);
+  });
+
+  void it('oversized arguments are validated in full but recorded cut', async () => {
+    const llm = await scripted([{ toolCall: { name: 'inspect_container', args: { container: CONTAINER, junk: 'x'.repeat(5_000) } } }, { reply: GOOD_PROPOSAL }]);
+    const tools = fakeTools();
+    const result = await diagnose(input(llm.url, tools));
+    assert.ok(result.ok);
+    assert.deepEqual(tools.calls, []);
+    assert.equal(result.toolCalls[0]?.refusal, 'invalid_arguments');
+    assert.ok(JSON.stringify(result.toolCalls).length < 1_000);
+  });
+
   void it('more tool calls in one turn than allowed are refused', async () => {
     const many = Array.from({ length: 6 }, () => ({ name: 'inspect_container', args: { container: CONTAINER } }));
     const llm = await scripted([{ toolCall: many }, { reply: GOOD_PROPOSAL }]);
