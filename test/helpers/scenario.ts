@@ -1,0 +1,82 @@
+import type Docker from 'dockerode';
+import { docker, SCENARIO_IMAGE, TEST_LABEL } from './stack';
+
+/** Docker's restart policies, written as on the `docker run --restart` command line. */
+export type RestartPolicy = 'no' | 'always' | 'unless-stopped' | 'on-failure' | `on-failure:${number}`;
+
+/** A health check run by the engine inside the container, through `/bin/sh -c`. */
+export interface HealthCheck {
+  cmd: string;
+  intervalMs?: number;
+  timeoutMs?: number;
+  retries?: number;
+  startPeriodMs?: number;
+}
+
+export interface ScenarioOptions {
+  /** Container name; an earlier test container of the same name is replaced. */
+  name: string;
+  /** A shell script (run by `sh -c`) or an argv. */
+  cmd: string | string[];
+  /** Memory limit in bytes (`--memory`). */
+  memory?: number;
+  /** Memory + swap in bytes (`--memory-swap`); -1 for unlimited swap. */
+  memorySwap?: number;
+  restart?: RestartPolicy;
+  health?: HealthCheck;
+  /** Extra labels, e.g. `{ 'dockmedic.enable': 'true' }`; `dockmedic.test=true` is always added. */
+  labels?: Record<string, string>;
+}
+
+const ms = (value: number | undefined): number | undefined => (value === undefined ? undefined : value * 1_000_000);
+
+function restartPolicy(restart: RestartPolicy | undefined): Docker.HostRestartPolicy | undefined {
+  if (restart === undefined) return undefined;
+  const [name, count] = restart.split(':');
+  return { Name: name ?? 'no', MaximumRetryCount: count === undefined ? undefined : Number(count) };
+}
+
+async function removeEarlierTestContainer(name: string): Promise<void> {
+  const container = docker().getContainer(name);
+  let info: Docker.ContainerInspectInfo;
+  try {
+    info = await container.inspect();
+  } catch {
+    return; // no such container
+  }
+  // Only ever replace a container a test made; a name clash with anything else is an error.
+  if (info.Config.Labels?.[TEST_LABEL] === undefined) {
+    throw new Error(`a container named ${name} exists and is not a test container; refusing to remove it`);
+  }
+  await container.remove({ force: true, v: true });
+}
+
+/**
+ * Create and start a container from the scenario image with `--network none`, labelled
+ * `dockmedic.test=true` (removed by cleanupTestContainers). Returns the container id.
+ */
+export async function runScenarioContainer(opts: ScenarioOptions): Promise<string> {
+  await removeEarlierTestContainer(opts.name);
+  const health = opts.health;
+  const container = await docker().createContainer({
+    name: opts.name,
+    Image: SCENARIO_IMAGE,
+    Cmd: typeof opts.cmd === 'string' ? ['/bin/sh', '-c', opts.cmd] : opts.cmd,
+    Labels: { ...opts.labels, [TEST_LABEL]: 'true' },
+    Healthcheck: health && {
+      Test: ['CMD-SHELL', health.cmd],
+      Interval: ms(health.intervalMs ?? 1_000),
+      Timeout: ms(health.timeoutMs ?? 1_000),
+      Retries: health.retries ?? 2,
+      StartPeriod: ms(health.startPeriodMs),
+    },
+    HostConfig: {
+      NetworkMode: 'none',
+      Memory: opts.memory,
+      MemorySwap: opts.memorySwap,
+      RestartPolicy: restartPolicy(opts.restart),
+    },
+  });
+  await container.start();
+  return container.id;
+}
