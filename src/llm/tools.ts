@@ -19,6 +19,7 @@ export const MODEL_TOOLS = {
 } as const;
 export type ModelToolName = keyof typeof MODEL_TOOLS;
 
+/** Whether `name` is one of the two tools a model is offered. */
 export function isModelTool(name: string): name is ModelToolName {
   return Object.prototype.hasOwnProperty.call(MODEL_TOOLS, name);
 }
