@@ -74,7 +74,7 @@ export const Config = z
 
     DOCKMEDIC_MODEL: z.string().min(1).optional(),
     DOCKMEDIC_LLM_MAX_TURNS: int(3, 1),
-    DOCKMEDIC_LLM_MAX_TOKENS: int(4000, 100),
+    DOCKMEDIC_LLM_MAX_TOKENS: int(16_000, 100),
     DOCKMEDIC_LLM_TIMEOUT_SECONDS: int(30, 1),
   })
   .transform((env) => {
