@@ -7,6 +7,7 @@ import type { ContainerEvent, Verdict } from './classify';
 import { EventClassifier, toContainerEvent } from './classify';
 import { IncidentStarter } from './incident-starter';
 import { findMissedFailures } from './reconcile';
+import { createLog } from '../runtime/log';
 
 export interface WatcherOptions {
   docker: Docker;
@@ -42,7 +43,7 @@ export class Watcher {
       operatorStopGraceSeconds: 30,
     });
     this.starter = new IncidentStarter(opts.temporal, opts.config);
-    this.log = opts.log ?? ((r) => process.stderr.write(`${JSON.stringify({ component: 'watcher', ...r })}\n`));
+    this.log = opts.log ?? createLog('watcher');
     this.connectedOnce = new Promise((resolve) => (this.markConnected = resolve));
   }
 

@@ -1,0 +1,46 @@
+import type { Command } from 'commander';
+import Docker from 'dockerode';
+import { loadConfig } from '../../config';
+import { createLog, onShutdownSignal } from '../../runtime/log';
+import { connectTemporal } from '../../runtime/temporal';
+import { startWorker } from '../../runtime/worker';
+import { Watcher } from '../../watcher';
+
+/** `dockmedic worker` and `dockmedic watcher`, each alone. */
+export function registerWorkerAndWatcher(program: Command): void {
+  program
+    .command('worker')
+    .description('Run the Temporal worker (incident workflows and their activities) alone')
+    .action(async () => {
+      const config = loadConfig();
+      const log = createLog('worker');
+      const client = await connectTemporal(config);
+      const running = await startWorker(config, client, log);
+      log({ msg: 'worker started', taskQueue: config.temporal.taskQueue, temporal: config.temporal.address, gateway: config.gateway.url });
+      onShutdownSignal(async () => {
+        await running.shutdown();
+        await client.connection.close();
+      });
+      await running.done;
+    });
+
+  program
+    .command('watcher')
+    .description('Follow Docker events of opted-in containers (label dockmedic.enable=true) and open incidents')
+    .option('--reconcile-window <seconds>', 'how far back start-up reconciliation looks for missed failures', (v) => Number.parseInt(v, 10), 3600)
+    .action(async (opts: { reconcileWindow: number }) => {
+      const config = loadConfig();
+      const log = createLog('watcher');
+      const client = await connectTemporal(config);
+      const watcher = new Watcher({ docker: new Docker({ socketPath: config.dockerSocket }), temporal: client, config, reconcileWindowSeconds: opts.reconcileWindow, log });
+      await watcher.start();
+      log({ msg: 'watcher started', host: config.host, taskQueue: config.temporal.taskQueue });
+      await new Promise<void>((resolve) =>
+        onShutdownSignal(async () => {
+          await watcher.stop();
+          await client.connection.close();
+          resolve();
+        }),
+      );
+    });
+}
