@@ -1,0 +1,44 @@
+import type { Command } from 'commander';
+import Docker from 'dockerode';
+import { loadConfig } from '../../config';
+import { startGateway } from '../../gateway/start';
+import { createLog, onShutdownSignal } from '../../runtime/log';
+import { connectTemporal } from '../../runtime/temporal';
+import { startWorker } from '../../runtime/worker';
+import { Watcher } from '../../watcher';
+
+/** `dockmedic up`: gateway, worker and watcher of one host in one process. */
+export function registerUp(program: Command): void {
+  program
+    .command('up')
+    .description('Run gateway + worker + watcher for this host in one process')
+    .option('--reconcile-window <seconds>', 'how far back start-up reconciliation looks for missed failures', (v) => Number.parseInt(v, 10), 3600)
+    .action(async (opts: { reconcileWindow: number }) => {
+      const loaded = loadConfig();
+      const log = createLog('up');
+      const docker = new Docker({ socketPath: loaded.dockerSocket });
+      const gateway = await startGateway(loaded, { docker, onRecord: createGatewayRecordLog() });
+      // The worker talks to the gateway it just started (its port may have been chosen by the OS).
+      const config = { ...loaded, gateway: { ...loaded.gateway, url: gateway.url } };
+      const client = await connectTemporal(config);
+      const worker = await startWorker(config, client, createLog('worker'));
+      const watcher = new Watcher({ docker, temporal: client, config, reconcileWindowSeconds: opts.reconcileWindow, log: createLog('watcher') });
+      await watcher.start();
+      log({ msg: 'dockmedic up', host: config.host, gateway: gateway.url, temporal: config.temporal.address, ui: config.temporal.uiUrl, taskQueue: config.temporal.taskQueue, mode: config.llm.model ? `advisor (${config.llm.model})` : 'policy' });
+      process.stdout.write(`dockmedic is up on ${config.host}\n  gateway      ${gateway.url}\n  Temporal UI  ${config.temporal.uiUrl}\n  mode         ${config.llm.model ? `advisor (${config.llm.model}); the policy decides` : 'policy (no model configured)'}\n`);
+      const stop = async () => {
+        await watcher.stop();
+        await worker.shutdown();
+        await gateway.close();
+        await client.connection.close();
+      };
+      onShutdownSignal(stop);
+      await worker.done;
+    });
+}
+
+/** One JSON line per gateway request on stderr (records hold no secrets). */
+export function createGatewayRecordLog(): (record: object) => void {
+  const log = createLog('gateway');
+  return (record) => log({ ...record });
+}
