@@ -1,6 +1,7 @@
 import { Connection } from '@temporalio/client';
 import Docker from 'dockerode';
 import { connect } from 'node:net';
+import { SEARCH_ATTRIBUTE_NAMES } from '../../workflows/messages';
 
 /** The image every scenario and test container runs (built by scripts/build-image.sh). */
 export const SCENARIO_IMAGE = 'dockmedic/scenario:1';
@@ -9,8 +10,6 @@ export const TEST_LABEL = 'dockmedic.test';
 export const REDIS_HOST = '127.0.0.1';
 export const REDIS_PORT = 6379;
 export const TEMPORAL_ADDRESS = '127.0.0.1:7233';
-/** The search attributes scripts/stack.sh registers (DESIGN §3). */
-export const SEARCH_ATTRIBUTES = ['DockmedicContainer', 'DockmedicHost', 'DockmedicFailure', 'DockmedicDecision', 'DockmedicOutcome'] as const;
 
 const SOCKET = process.env.DOCKER_SOCKET || '/var/run/docker.sock';
 let client: Docker | undefined;
@@ -76,7 +75,7 @@ async function checkTemporal(): Promise<string | undefined> {
     // 1 = SERVING in grpc.health.v1.
     if (health.status !== 1) return `Temporal at ${TEMPORAL_ADDRESS} is not serving (health status ${String(health.status)})`;
     const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace: 'default' });
-    const missing = SEARCH_ATTRIBUTES.filter((name) => !(name in (customAttributes ?? {})));
+    const missing = SEARCH_ATTRIBUTE_NAMES.filter((name) => !(name in (customAttributes ?? {})));
     if (missing.length) return `Temporal at ${TEMPORAL_ADDRESS} lacks the search attributes ${missing.join(', ')}`;
     return undefined;
   } catch (err) {

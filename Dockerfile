@@ -1,0 +1,27 @@
+# syntax=docker/dockerfile:1
+# dockmedic's gateway, worker and watcher: one image, the command picks the role
+# (`docker run dockmedic gateway|worker|watcher`). See docker-compose.yml for the wiring.
+
+FROM node:20-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund --loglevel=error
+COPY tsconfig.json ./
+COPY src ./src
+COPY workflows ./workflows
+COPY activities ./activities
+RUN npx tsc -p tsconfig.json && npm prune --omit=dev --no-audit --no-fund --loglevel=error
+
+FROM node:20-slim
+ENV NODE_ENV=production \
+    DOCKMEDIC_STATE_DIR=/var/lib/dockmedic
+WORKDIR /app
+COPY --from=build /app/package.json /app/package-lock.json ./
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+# Used by the compose file's keys-init service to create the HMAC keys on first start.
+COPY scripts/gen-keys.sh ./scripts/gen-keys.sh
+# Containers of the dockmedic stack are never remediated, however they are started.
+LABEL dockmedic.stack="true"
+ENTRYPOINT ["node", "dist/src/cli/main.js"]
+CMD ["--help"]
