@@ -1,0 +1,85 @@
+import { readFileSync, statSync } from 'node:fs';
+import { GatewayKeys } from '../signing';
+
+/** One key as the gateway holds it: secret decoded once, owner attached. */
+export interface KeyEntry {
+  agentId: string;
+  keyId: string;
+  secret: Buffer;
+  status: 'live' | 'retired';
+}
+
+/** Index a key file by key id. A key id used twice is an error: it would make the owner ambiguous. */
+export function indexKeys(keys: GatewayKeys): Map<string, KeyEntry> {
+  const byId = new Map<string, KeyEntry>();
+  for (const [agentId, list] of Object.entries(keys.agents)) {
+    for (const k of list) {
+      if (byId.has(k.keyId)) throw new Error(`key id ${k.keyId} appears more than once in the keys file`);
+      byId.set(k.keyId, { agentId, keyId: k.keyId, secret: Buffer.from(k.secret, 'hex'), status: k.status });
+    }
+  }
+  return byId;
+}
+
+export function readKeysFile(path: string): GatewayKeys {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new Error(`cannot read gateway keys file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  const parsed = GatewayKeys.safeParse(JSON.parse(text));
+  if (!parsed.success) throw new Error(`gateway keys file ${path} is invalid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  return parsed.data;
+}
+
+/**
+ * The gateway's keys, read from the keys file and re-read when the file changes (checked at most
+ * every `reloadIntervalMs`), so `dockmedic keys rotate/retire` take effect without a restart.
+ * A file that no longer parses keeps the last good keys and reports the problem once.
+ */
+export class Keyring {
+  private byId: Map<string, KeyEntry>;
+  private mtimeMs = 0;
+  private size = 0;
+  private lastCheck = 0;
+
+  constructor(
+    private readonly path: string,
+    private readonly reloadIntervalMs = 1000,
+    private readonly onReloadError: (err: Error) => void = () => {},
+  ) {
+    this.byId = indexKeys(readKeysFile(path));
+    this.remember();
+  }
+
+  private remember(): void {
+    try {
+      const st = statSync(this.path);
+      this.mtimeMs = st.mtimeMs;
+      this.size = st.size;
+    } catch {
+      /* reported on the next reload */
+    }
+  }
+
+  /** Re-read the file now (SIGHUP, tests). Throws if it does not parse. */
+  reload(): void {
+    this.byId = indexKeys(readKeysFile(this.path));
+    this.remember();
+  }
+
+  get(keyId: string): KeyEntry | undefined {
+    const now = Date.now();
+    if (now - this.lastCheck >= this.reloadIntervalMs) {
+      this.lastCheck = now;
+      try {
+        const st = statSync(this.path);
+        if (st.mtimeMs !== this.mtimeMs || st.size !== this.size) this.reload();
+      } catch (err) {
+        this.onReloadError(err as Error);
+      }
+    }
+    return this.byId.get(keyId);
+  }
+}

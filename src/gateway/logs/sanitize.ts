@@ -1,0 +1,57 @@
+/**
+ * Log lines go to an LLM and into workflow history: strip what could steer a terminal or a
+ * model (ANSI escapes, control and bidi characters) and redact what looks like a secret.
+ */
+
+const ANSI = /\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])/g;
+// C0 controls except tab, DEL, C1 controls, and Unicode bidi/zero-width format characters.
+const CONTROL = /[\x00-\x08\x0a-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g;
+
+export const REDACTED = '[REDACTED]';
+
+/** Each rule replaces the secret part of a match and keeps enough context to read the line. */
+const RULES: { re: RegExp; replace: (...m: string[]) => string }[] = [
+  // PEM private keys (the header line is all one sees line by line; the body lines follow as base64).
+  { re: /-----BEGIN [A-Z ]*PRIVATE KEY-----.*/g, replace: () => `-----BEGIN PRIVATE KEY----- ${REDACTED}` },
+  // Authorization headers and bare bearer tokens.
+  { re: /\b(authorization|proxy-authorization)(\s*[:=]\s*)(bearer|basic|token|digest)?\s*[^\s"',;]+/gi, replace: (_m, k, sep, scheme) => `${k}${sep}${scheme ? `${scheme} ` : ''}${REDACTED}` },
+  { re: /\b(bearer)\s+[A-Za-z0-9._~+/-]+=*/gi, replace: (_m, k) => `${k} ${REDACTED}` },
+  // Credentials in URLs: scheme://user:password@host
+  { re: /\b([a-z][a-z0-9+.-]*:\/\/[^\s:/@]+:)[^\s@/]+@/gi, replace: (_m, head) => `${head}${REDACTED}@` },
+  // key=value / key: value where the key names a secret (password, token, api_key, aws_secret_access_key, …).
+  {
+    re: /\b([A-Za-z0-9_.-]*(?:passw(?:or)?d|passwd|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|credentials?|auth)[A-Za-z0-9_.-]*)(["']?\s*[:=]\s*)(["']?)(?!\[REDACTED\]|(?:bearer|basic|digest)\s)([^\s"',;&]+)/gi,
+    replace: (_m, k, sep, q) => `${k}${sep}${q}${REDACTED}`,
+  },
+  // Well-known token shapes, wherever they appear.
+  { re: /\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[0-9A-Z]{16}\b/g, replace: () => REDACTED },
+  { re: /\bsk-(?:[A-Za-z0-9]+-)*[A-Za-z0-9_-]{16,}/g, replace: () => REDACTED },
+  { re: /\bgh[pousr]_[A-Za-z0-9]{30,}\b/g, replace: () => REDACTED },
+  { re: /\bxox[abprs]-[A-Za-z0-9-]{10,}/g, replace: () => REDACTED },
+  { re: /\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g, replace: () => REDACTED },
+];
+
+export function stripControl(line: string): string {
+  return line.replace(ANSI, '').replace(CONTROL, '');
+}
+
+/** Redact secrets in one line; returns the line and how many redactions were made. */
+export function redactSecrets(line: string): { line: string; count: number } {
+  let count = 0;
+  let out = line;
+  for (const rule of RULES) {
+    out = out.replace(rule.re, (...m: unknown[]) => {
+      const groups = m.slice(0, -2).map((g) => (typeof g === 'string' ? g : ''));
+      const replaced = rule.replace(...groups);
+      // A match an earlier rule already redacted comes out unchanged and is not counted twice.
+      if (replaced !== groups[0]) count++;
+      return replaced;
+    });
+  }
+  return { line: out, count };
+}
+
+export function sanitizeLine(raw: string): { line: string; redactions: number } {
+  const { line, count } = redactSecrets(stripControl(raw));
+  return { line, redactions: count };
+}

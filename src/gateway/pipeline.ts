@@ -1,0 +1,169 @@
+import type { IncomingMessage } from 'node:http';
+import type Docker from 'dockerode';
+import type Redis from 'ioredis';
+import type { MemoryBoundsPolicy } from './bounds';
+import type { RequestContext } from './context';
+import { mark } from './context';
+import type { IdempotencyStore, StoredOutcome } from './idempotency';
+import { callFingerprint } from './idempotency';
+import type { Keyring } from './keyring';
+import { llmWindows, toolWindows } from './limits';
+import type { LlmProxy } from './llm-proxy';
+import { ContainerRef, ToolRequestBody } from './protocol';
+import type { RateLimiter } from './rate-limit';
+import { readBody } from './read-body';
+import { Refusal } from './refusal';
+import { claimNonce } from './replay-guard';
+import { resolveInScope } from './scope';
+import type { GatewaySettings } from './settings';
+import { parseSignedHeaders } from './signed-headers';
+import { findTool } from './tools/registry';
+import type { ToolEnv } from './tools/tool';
+import type { Authenticated } from './verify-signature';
+import { verifySignature } from './verify-signature';
+
+/** Everything the pipeline steps need, built once at start-up. */
+export interface PipelineDeps {
+  settings: GatewaySettings;
+  bounds: MemoryBoundsPolicy;
+  keyring: Keyring;
+  redis: Redis;
+  limiter: RateLimiter;
+  idempotency: IdempotencyStore;
+  docker: Docker;
+  llmProxy?: LlmProxy | undefined;
+}
+
+/** An answer to send: a tool result, a stored (replayed) result, or what the LLM proxy returned. */
+export interface PipelineResponse {
+  status: number;
+  body: unknown;
+  headers?: Record<string, string>;
+}
+
+type JsonBody = { ok: true; value: unknown } | { ok: false };
+
+function parseJson(body: Buffer): JsonBody {
+  try {
+    return { ok: true, value: JSON.parse(body.toString('utf8')) as unknown };
+  } catch {
+    return { ok: false };
+  }
+}
+
+/** The container a mutating call names, read before validation so the per-container window can be charged atomically with the others. */
+function peekContainer(json: JsonBody): string | null {
+  if (!json.ok) return null;
+  const args = (json.value as { args?: { container?: unknown } } | null)?.args;
+  const ref = args && typeof args === 'object' ? args.container : undefined;
+  return ContainerRef.safeParse(ref).success ? (ref as string) : null;
+}
+
+function zodMessage(issues: readonly { path: PropertyKey[]; message: string }[]): string {
+  return issues
+    .slice(0, 5)
+    .map((i) => `${i.path.map(String).join('.') || '(body)'}: ${i.message}`)
+    .join('; ')
+    .slice(0, 500);
+}
+
+/** Steps 1–3, shared by every signed route: parse (body within the limit), HMAC, replay. */
+async function authenticate(deps: PipelineDeps, ctx: RequestContext, req: IncomingMessage): Promise<{ auth: Authenticated; body: Buffer }> {
+  // Headers are checked before the body is read: an unsigned request costs no body buffering.
+  const headers = parseSignedHeaders(req.headers);
+  ctx.keyId = headers.keyId;
+  ctx.idempotencyKey = headers.idempotencyKey ?? null;
+  const body = await readBody(req, deps.settings.maxBodyBytes);
+  mark(ctx, 'parse');
+  const auth = verifySignature(deps.keyring, headers, { method: ctx.method, path: ctx.path, body }, deps.settings.clockSkewSeconds);
+  ctx.agent = auth.agentId;
+  mark(ctx, 'hmac');
+  await claimNonce(deps.redis, headers.keyId, headers.nonce, deps.settings.nonceTtlSeconds);
+  mark(ctx, 'replay');
+  return { auth, body };
+}
+
+function replayedResponse(ctx: RequestContext, stored: StoredOutcome): PipelineResponse {
+  ctx.replayed = true;
+  ctx.resultSummary = stored.summary;
+  return { status: 200, body: { result: stored.result, requestId: ctx.requestId, replayed: true } };
+}
+
+/**
+ * `POST /v1/tools/<tool>`: parse → HMAC → replay → rate limit → validate → scope → bounds →
+ * idempotency → execute. Any step refuses by throwing a Refusal; nothing after it runs.
+ * The server audits the outcome either way.
+ */
+export async function runToolCall(deps: PipelineDeps, ctx: RequestContext, req: IncomingMessage, toolName: string): Promise<PipelineResponse> {
+  ctx.tool = toolName.slice(0, 64);
+  const { auth, body } = await authenticate(deps, ctx, req);
+
+  // Rate limits: every applicable window checked and charged in one atomic script.
+  const tool = findTool(toolName);
+  const mutating = tool?.mutating ?? false;
+  const json = parseJson(body);
+  await deps.limiter.consume(toolWindows(deps.settings.limits, auth.agentId, mutating, mutating ? peekContainer(json) : null), ctx.requestId);
+  mark(ctx, 'rateLimit');
+
+  // Validate.
+  if (ctx.method !== 'POST') throw new Refusal('method_not_allowed', 'tools are called with POST');
+  if (!tool) throw new Refusal('unknown_tool', 'no such tool');
+  if (!json.ok) throw new Refusal('malformed_json', 'the body is not valid JSON');
+  const envelope = ToolRequestBody.safeParse(json.value);
+  if (!envelope.success) throw new Refusal('invalid_arguments', zodMessage(envelope.error.issues));
+  ctx.workflowId = envelope.data.workflowId ?? null;
+  const parsedArgs = tool.schema.safeParse(envelope.data.args ?? {});
+  if (!parsedArgs.success) throw new Refusal('invalid_arguments', zodMessage(parsedArgs.error.issues));
+  const args = parsedArgs.data as { container: string };
+  ctx.args = args;
+  ctx.target = { ref: args.container };
+  mark(ctx, 'validate');
+
+  // A retry whose first attempt completed gets the stored result now: by the bounds step its own
+  // effect (a raised limit) would make it look like a new, refusable request.
+  const idemKey = mutating ? ctx.idempotencyKey : null;
+  const fingerprint = idemKey ? callFingerprint(tool.name, args) : '';
+  if (idemKey) {
+    const stored = await deps.idempotency.lookup(auth.agentId, idemKey, fingerprint);
+    if (stored) return replayedResponse(ctx, stored);
+  }
+
+  const env: ToolEnv = { docker: deps.docker, ctx, logTailMax: deps.settings.logTailMax, logBytesMax: deps.settings.logBytesMax, bounds: deps.bounds };
+  const target = await resolveInScope(deps.docker, ctx, args.container);
+  mark(ctx, 'scope');
+  const plan = tool.plan ? tool.plan(args, target, env) : undefined;
+  mark(ctx, 'bounds');
+
+  if (idemKey) {
+    const stored = await deps.idempotency.claim(auth.agentId, idemKey, fingerprint, ctx.requestId);
+    if (stored) return replayedResponse(ctx, stored);
+  }
+  mark(ctx, 'idempotency');
+
+  let outcome;
+  try {
+    outcome = await tool.execute(args, target, plan, env);
+  } catch (err) {
+    if (idemKey) await deps.idempotency.abandon(auth.agentId, idemKey, ctx.requestId);
+    throw err;
+  }
+  mark(ctx, 'execute');
+  ctx.resultSummary = outcome.summary;
+  if (idemKey) {
+    const stored = await deps.idempotency.complete(auth.agentId, idemKey, fingerprint, { result: outcome.result, summary: outcome.summary, requestId: ctx.requestId });
+    if (!stored) ctx.resultSummary = { ...outcome.summary, idempotencyStored: false };
+  }
+  return { status: 200, body: { result: outcome.result, requestId: ctx.requestId, replayed: false } };
+}
+
+/** `POST /llm/v1/chat/completions`: the shared steps, the LLM request window, then the proxy (extension point). */
+export async function runLlmCall(deps: PipelineDeps, ctx: RequestContext, req: IncomingMessage): Promise<PipelineResponse> {
+  ctx.tool = 'llm.chat.completions';
+  const { auth, body } = await authenticate(deps, ctx, req);
+  const windows = llmWindows(deps.settings.limits, auth.agentId);
+  await deps.limiter.consume([windows.requests], ctx.requestId);
+  mark(ctx, 'rateLimit');
+  if (ctx.method !== 'POST') throw new Refusal('method_not_allowed', 'chat completions are requested with POST');
+  if (!deps.llmProxy) throw new Refusal('llm_not_configured', 'no LLM is configured on this gateway; the policy decides alone');
+  return deps.llmProxy.handle({ ctx, agentId: auth.agentId, body, req, limiter: deps.limiter, tokenWindow: windows.tokens });
+}

@@ -1,0 +1,33 @@
+import type { ContainerInspectInfo } from 'dockerode';
+import { timedDocker } from '../context';
+import { dockerRefusal } from '../docker/docker-errors';
+import type { MutationResult } from '../protocol';
+import type { ToolEnv } from './tool';
+
+/** Inspect again after a mutation: the result reports the state Docker has now, not what we hoped. */
+export async function stateAfter(env: ToolEnv, id: string): Promise<ContainerInspectInfo> {
+  try {
+    return await timedDocker(env.ctx, () => env.docker.getContainer(id).inspect());
+  } catch (err) {
+    throw dockerRefusal(err, 'inspect');
+  }
+}
+
+export function mutationResult(action: MutationResult['action'], info: ContainerInspectInfo, before?: MutationResult['before']): MutationResult {
+  return {
+    container: info.Name.replace(/^\//, ''),
+    action,
+    after: {
+      status: info.State.Status,
+      running: info.State.Running,
+      restartCount: info.RestartCount,
+      memoryBytes: info.HostConfig.Memory ?? 0,
+      memorySwapBytes: info.HostConfig.MemorySwap ?? 0,
+    },
+    ...(before ? { before } : {}),
+  };
+}
+
+export function mutationSummary(r: MutationResult): Record<string, unknown> {
+  return { action: r.action, ...r.after, ...(r.before ? { before: r.before } : {}) };
+}

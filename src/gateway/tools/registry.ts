@@ -1,0 +1,28 @@
+import type { ToolName } from '../protocol';
+import { MUTATING_TOOLS, TOOL_ARGS } from '../protocol';
+import { checkContainerLogs } from './check-container-logs';
+import { inspectContainer } from './inspect-container';
+import { restartContainer } from './restart-container';
+import { startContainer } from './start-container';
+import type { ToolDefinition } from './tool';
+import { updateContainerResources } from './update-container-resources';
+
+/** Every tool the gateway serves, by name. Adding a tool: its schema in protocol.ts, a file here, one line below. */
+export const TOOLS: Readonly<Record<ToolName, ToolDefinition>> = {
+  inspect_container: inspectContainer,
+  check_container_logs: checkContainerLogs,
+  restart_container: restartContainer,
+  start_container: startContainer,
+  update_container_resources: updateContainerResources,
+};
+
+export function findTool(name: string): ToolDefinition | undefined {
+  return Object.prototype.hasOwnProperty.call(TOOLS, name) ? TOOLS[name as ToolName] : undefined;
+}
+
+// The registry and the wire contract must agree; a mismatch is a programming error caught at load.
+for (const [name, tool] of Object.entries(TOOLS)) {
+  if (tool.name !== name || tool.schema !== TOOL_ARGS[name as ToolName] || tool.mutating !== MUTATING_TOOLS.has(name as ToolName)) {
+    throw new Error(`tool registry disagrees with protocol.ts for ${name}`);
+  }
+}
