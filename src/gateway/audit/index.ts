@@ -1,0 +1,4 @@
+export * from './audit-log';
+export * from './canonical-json';
+export * from './record';
+export * from './verify';
