@@ -1,0 +1,12 @@
+export * from './protocol';
+export * from './refusal';
+export { startGateway } from './start';
+export type { GatewayDeps, RunningGateway } from './start';
+export type { RequestTiming } from './server';
+export type { LlmProxy, LlmProxyInput, LlmProxyResponse } from './llm-proxy';
+export { LLM_PATH } from './llm-proxy';
+export { TOOLS, findTool } from './tools/registry';
+export type { ToolDefinition } from './tools/tool';
+export { planMemoryUpdate } from './bounds';
+export { AuditLog, verifyAuditFile } from './audit';
+export type { AuditRecord, AuditVerifyResult } from './audit';

@@ -1,0 +1,127 @@
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { GatewayKeys } from '../signing';
+import { AgentCredentials, generateKeyId, generateSecret } from '../signing';
+import { readKeysFile } from './keyring';
+
+/** A key-file operation that cannot be done as asked; the message says why and what to do. */
+export class KeyFileError extends Error {
+  override name = 'KeyFileError';
+}
+
+export interface KeyFilePaths {
+  /** The gateway's keys file (every agent's keys). */
+  keysFile: string;
+  /** The agent's own credentials (the key it signs with). */
+  agentFile: string;
+}
+
+/** Write JSON readable by the owner only, atomically (a reader never sees half a file). */
+export function writePrivateJson(path: string, value: unknown): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify(value, null, 2) + '\n', { mode: 0o600 });
+  chmodSync(tmp, 0o600);
+  renameSync(tmp, path);
+}
+
+export function readAgentFile(path: string): AgentCredentials {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new KeyFileError(`cannot read agent key file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  const parsed = AgentCredentials.safeParse(JSON.parse(text));
+  if (!parsed.success) throw new KeyFileError(`agent key file ${path} is invalid`);
+  return parsed.data;
+}
+
+function readGatewayFile(path: string): GatewayKeys {
+  try {
+    return readKeysFile(path);
+  } catch (err) {
+    throw new KeyFileError((err as Error).message);
+  }
+}
+
+/**
+ * Create the gateway keys file and the agent file with one live key, unless they exist.
+ * Idempotent: with both files present it changes nothing.
+ */
+export function initKeys(paths: KeyFilePaths, agentId = 'worker'): { created: boolean; agentId: string; keyId: string } {
+  const haveKeys = existsSync(paths.keysFile);
+  const haveAgent = existsSync(paths.agentFile);
+  if (haveKeys && haveAgent) {
+    const agent = readAgentFile(paths.agentFile);
+    return { created: false, agentId: agent.agentId, keyId: agent.keyId };
+  }
+  if (haveKeys !== haveAgent) {
+    throw new KeyFileError(`only one of ${paths.keysFile} and ${paths.agentFile} exists; restore the other or remove both to start over`);
+  }
+  const keyId = generateKeyId();
+  const secret = generateSecret();
+  const createdAt = new Date().toISOString();
+  writePrivateJson(paths.keysFile, { agents: { [agentId]: [{ keyId, secret, status: 'live', createdAt }] } } satisfies GatewayKeys);
+  writePrivateJson(paths.agentFile, { agentId, keyId, secret } satisfies AgentCredentials);
+  return { created: true, agentId, keyId };
+}
+
+/**
+ * Issue a new live key for the agent and switch the agent file to it. The previous key stays
+ * live, so calls signed by a worker that has not restarted yet still verify; retire it with
+ * `retireKey` once the worker uses the new one. At most two live keys per agent.
+ */
+export function rotateKey(paths: KeyFilePaths): { agentId: string; keyId: string; previousKeyId: string } {
+  const keys = readGatewayFile(paths.keysFile);
+  const agent = readAgentFile(paths.agentFile);
+  const list = keys.agents[agent.agentId];
+  if (!list) throw new KeyFileError(`the gateway keys file has no agent ${agent.agentId}`);
+  const live = list.filter((k) => k.status === 'live');
+  if (live.length >= 2) {
+    const older = live.find((k) => k.keyId !== agent.keyId) ?? live[0]!;
+    throw new KeyFileError(`agent ${agent.agentId} already has two live keys (${live.map((k) => k.keyId).join(', ')}); retire one first: dockmedic keys retire ${older.keyId}`);
+  }
+  const keyId = generateKeyId();
+  const secret = generateSecret();
+  list.push({ keyId, secret, status: 'live', createdAt: new Date().toISOString() });
+  writePrivateJson(paths.keysFile, keys);
+  writePrivateJson(paths.agentFile, { agentId: agent.agentId, keyId, secret } satisfies AgentCredentials);
+  return { agentId: agent.agentId, keyId, previousKeyId: agent.keyId };
+}
+
+/** Mark a key retired: the gateway refuses it (`key_retired`). Refuses to retire the key the agent signs with unless forced. */
+export function retireKey(paths: KeyFilePaths, keyId: string, opts: { force?: boolean } = {}): { agentId: string; changed: boolean } {
+  const keys = readGatewayFile(paths.keysFile);
+  for (const [agentId, list] of Object.entries(keys.agents)) {
+    const key = list.find((k) => k.keyId === keyId);
+    if (!key) continue;
+    if (key.status === 'retired') return { agentId, changed: false };
+    if (!opts.force && existsSync(paths.agentFile)) {
+      const agent = readAgentFile(paths.agentFile);
+      if (agent.keyId === keyId) throw new KeyFileError(`the agent file ${paths.agentFile} still signs with ${keyId}; run \`dockmedic keys rotate\` first (or --force)`);
+    }
+    key.status = 'retired';
+    writePrivateJson(paths.keysFile, keys);
+    return { agentId, changed: true };
+  }
+  throw new KeyFileError(`no key ${keyId} in ${paths.keysFile}`);
+}
+
+export interface KeyRow {
+  agentId: string;
+  keyId: string;
+  status: 'live' | 'retired';
+  createdAt: string | null;
+  /** The agent file signs with this key. */
+  inUse: boolean;
+}
+
+/** Every key, without secrets. */
+export function listKeys(paths: KeyFilePaths): KeyRow[] {
+  const keys = readGatewayFile(paths.keysFile);
+  const current = existsSync(paths.agentFile) ? readAgentFile(paths.agentFile) : null;
+  return Object.entries(keys.agents).flatMap(([agentId, list]) =>
+    list.map((k) => ({ agentId, keyId: k.keyId, status: k.status, createdAt: k.createdAt ?? null, inUse: current?.agentId === agentId && current.keyId === k.keyId })),
+  );
+}

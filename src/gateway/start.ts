@@ -1,0 +1,117 @@
+import type { AddressInfo } from 'node:net';
+import Docker from 'dockerode';
+import type Redis from 'ioredis';
+import type { Config } from '../config';
+import { ConfigError } from '../config';
+import { AuditLog } from './audit/audit-log';
+import type { AuditRecord } from './audit/record';
+import { IdempotencyStore } from './idempotency';
+import { Keyring } from './keyring';
+import type { LlmProxy } from './llm-proxy';
+import type { PipelineDeps } from './pipeline';
+import { RateLimiter } from './rate-limit';
+import type { RequestTiming } from './server';
+import { createGatewayServer } from './server';
+import { connectStore, waitReady } from './store';
+
+/** What can be supplied instead of built from config (tests, benchmarks, the `up` command). */
+export interface GatewayDeps {
+  docker?: Docker;
+  /** Overrides `config.redisUrl`. */
+  redisUrl?: string;
+  /** How often the keys file is checked for changes; default 1000 ms. */
+  keysReloadIntervalMs?: number;
+  /** The LLM proxy (extension point); without it `/llm/...` answers `llm_not_configured`. */
+  llmProxy?: LlmProxy;
+  /** Called with every audit record once answered (the CLI logs these to stderr). */
+  onRecord?: (record: AuditRecord) => void;
+  /** Internal hook: per-request timings (the overhead benchmark). */
+  onTiming?: (timing: RequestTiming) => void;
+  onError?: (err: unknown, requestId: string) => void;
+}
+
+export interface RunningGateway {
+  /** `http://host:port` actually bound (port 0 in config picks a free port). */
+  url: string;
+  port: number;
+  auditFile: string;
+  /** Re-read the keys file now (SIGHUP). */
+  reloadKeys(): void;
+  close(): Promise<void>;
+}
+
+/**
+ * Start the gateway in this process: keys, audit chain, Redis, Docker, HTTP server.
+ * Redis need not be up: requests fail closed (503) until it is, and succeed once it is back.
+ */
+export async function startGateway(config: Config, deps: GatewayDeps = {}): Promise<RunningGateway> {
+  const settings = config.gateway;
+  if (settings.nonceTtlSeconds < 2 * settings.clockSkewSeconds) {
+    // A nonce forgotten while its timestamp is still acceptable could be replayed.
+    throw new ConfigError(`DOCKMEDIC_NONCE_TTL_SECONDS (${settings.nonceTtlSeconds}) must be at least twice DOCKMEDIC_CLOCK_SKEW_SECONDS (${settings.clockSkewSeconds})`);
+  }
+  const keyring = new Keyring(settings.keysFile, deps.keysReloadIntervalMs ?? 1000, (err) => deps.onError?.(err, '-'));
+  const audit = AuditLog.open(settings.auditFile);
+  let redis: Redis | undefined;
+  try {
+    redis = connectStore(deps.redisUrl ?? config.redisUrl);
+    const docker = deps.docker ?? new Docker({ socketPath: config.dockerSocket });
+    const pipeline: PipelineDeps = {
+      settings,
+      bounds: { memoryMaxFactor: config.policy.memoryMaxFactor, memoryCeilingBytes: config.policy.memoryCeilingBytes },
+      keyring,
+      redis,
+      limiter: new RateLimiter(redis),
+      idempotency: new IdempotencyStore(redis, settings.idempotencyTtlSeconds),
+      docker,
+      llmProxy: deps.llmProxy,
+    };
+    const store = redis;
+    const server = createGatewayServer(pipeline, audit, {
+      onRecord: deps.onRecord,
+      onTiming: deps.onTiming,
+      onError: deps.onError,
+      health: async () => {
+        const dockerOk = await Promise.race([
+          docker.ping().then(
+            () => true,
+            () => false,
+          ),
+          new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 1000).unref()),
+        ]);
+        return { redis: store.status === 'ready', docker: dockerOk };
+      },
+    });
+    await waitReady(redis, 2000);
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(settings.port, settings.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    const { port } = server.address() as AddressInfo;
+    const host = settings.host.includes(':') ? `[${settings.host}]` : settings.host;
+    let closed = false;
+    return {
+      url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
+      port,
+      auditFile: settings.auditFile,
+      reloadKeys: () => keyring.reload(),
+      close: async () => {
+        if (closed) return;
+        closed = true;
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeIdleConnections();
+        });
+        store.disconnect();
+        audit.close();
+      },
+    };
+  } catch (err) {
+    redis?.disconnect();
+    audit.close();
+    throw err;
+  }
+}
