@@ -1,0 +1,69 @@
+import type { Command } from 'commander';
+import { loadConfig } from '../../config';
+import type { AuditRecord } from '../../gateway';
+import { startGateway } from '../../gateway';
+
+/** One JSON line per request on stderr: who, what, verdict, how long. No arguments, no headers, no secrets. */
+function logLine(r: AuditRecord): string {
+  return JSON.stringify({
+    time: r.time,
+    level: r.verdict === 'allowed' ? 'info' : 'warn',
+    msg: 'request',
+    requestId: r.requestId,
+    agent: r.agent,
+    keyId: r.keyId,
+    tool: r.tool,
+    target: r.target?.name ?? r.target?.ref ?? null,
+    verdict: r.verdict,
+    code: r.code,
+    status: r.status,
+    replayed: r.replayed,
+    durationMs: r.durationMs,
+    workflowId: r.workflowId,
+  });
+}
+
+/** `dockmedic gateway`: run the tool gateway in the foreground until SIGTERM/SIGINT. */
+export function registerGateway(program: Command): void {
+  program
+    .command('gateway')
+    .description('Run the tool gateway: the one enforcement point for Docker and LLM calls (HMAC, replay, rate limits, scope, bounds, audit)')
+    .addHelpText(
+      'after',
+      `
+Configuration comes from the environment (see README: Configuration), e.g.
+  DOCKMEDIC_GATEWAY_HOST / DOCKMEDIC_GATEWAY_PORT   where to listen (default 127.0.0.1:7801)
+  DOCKMEDIC_GATEWAY_KEYS_FILE                       agents' HMAC keys (mode 0600)
+  DOCKMEDIC_AUDIT_FILE                              hash-chained audit log (JSON Lines)
+  REDIS_URL, DOCKER_SOCKET
+
+Signals: SIGTERM/SIGINT stop gracefully; SIGHUP re-reads the keys file (it is also re-read when it changes).
+Each request is logged to stderr as one JSON line.`,
+    )
+    .action(async () => {
+      const config = loadConfig();
+      const gw = await startGateway(config, {
+        onRecord: (r) => process.stderr.write(logLine(r) + '\n'),
+        onError: (err, requestId) => process.stderr.write(JSON.stringify({ time: new Date().toISOString(), level: 'error', msg: 'internal error', requestId, error: String((err as Error)?.message ?? err) }) + '\n'),
+      });
+      process.stderr.write(JSON.stringify({ time: new Date().toISOString(), level: 'info', msg: 'gateway listening', url: gw.url, auditFile: gw.auditFile }) + '\n');
+      process.on('SIGHUP', () => {
+        try {
+          gw.reloadKeys();
+          process.stderr.write(JSON.stringify({ time: new Date().toISOString(), level: 'info', msg: 'keys reloaded' }) + '\n');
+        } catch (err) {
+          process.stderr.write(JSON.stringify({ time: new Date().toISOString(), level: 'error', msg: 'keys reload failed; keeping the previous keys', error: (err as Error).message }) + '\n');
+        }
+      });
+      await new Promise<void>((resolve) => {
+        const stop = (signal: string) => {
+          process.stderr.write(JSON.stringify({ time: new Date().toISOString(), level: 'info', msg: 'stopping', signal }) + '\n');
+          resolve();
+        };
+        process.once('SIGTERM', () => stop('SIGTERM'));
+        process.once('SIGINT', () => stop('SIGINT'));
+      });
+      await gw.close();
+      process.stderr.write(JSON.stringify({ time: new Date().toISOString(), level: 'info', msg: 'gateway stopped' }) + '\n');
+    });
+}
