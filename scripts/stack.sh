@@ -74,10 +74,11 @@ start_redis() {
   fi
   command -v redis-server >/dev/null || fail "redis-server is not installed: run scripts/setup.sh (apt-get install redis-server)"
   mkdir -p "$RUN" "$LOG" "$STATE/redis"
-  # Nonces, counters and idempotency records are short-lived: no snapshots, no AOF.
+  # Append-only file, no snapshots: nonces must survive a Redis restart, or a captured
+  # request could be replayed within its timestamp window right after one.
   if ! redis-server --bind "$REDIS_HOST" --port "$REDIS_PORT" --protected-mode yes \
     --daemonize yes --pidfile "$RUN/redis.pid" --logfile "$LOG/redis.log" \
-    --dir "$STATE/redis" --save '' --appendonly no; then
+    --dir "$STATE/redis" --save '' --appendonly yes --appendfsync everysec; then
     show_log redis
     fail "redis-server did not start (log: $LOG/redis.log)"
   fi
