@@ -1,0 +1,25 @@
+import type { ActivityDeps } from './deps';
+import { createDockerActivities } from './docker';
+import { createNotifyActivities } from './notify';
+import { createVisibilityActivities } from './visibility';
+
+export type { ActivityDeps, ActivitySettings } from './deps';
+export type { MutationOutcome } from './docker';
+export { truncateLogs, idempotencyKey } from './docker';
+export * from './errors';
+export * from './notifier';
+export { recentOomQuery } from './visibility';
+
+/**
+ * All activities of the incident workflow, built from their clients (DESIGN §7 rule 3).
+ * Workflows proxy `Activities`; the worker registers the returned object.
+ */
+export function createActivities(deps: ActivityDeps) {
+  return {
+    ...createDockerActivities(deps),
+    ...createVisibilityActivities(deps),
+    ...createNotifyActivities(deps),
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;

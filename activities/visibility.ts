@@ -1,0 +1,36 @@
+import { INCIDENT_WORKFLOW_TYPE, SA } from '../workflows/messages';
+import type { ActivityDeps } from './deps';
+import { InvalidActivityInput } from './errors';
+
+/** Values interpolated into a visibility query: names and ids only, never quotes. */
+const SAFE_VALUE = /^[a-zA-Z0-9][a-zA-Z0-9_.:-]{0,255}$/;
+
+function safe(name: string, value: unknown): string {
+  if (typeof value !== 'string' || !SAFE_VALUE.test(value)) throw new InvalidActivityInput(`${name} is not a plain name: ${String(JSON.stringify(value)).slice(0, 80)}`);
+  return value;
+}
+
+/** The visibility query for a container's OOM incidents started since `since`, this run excluded. */
+export function recentOomQuery(host: string, container: string, since: Date, excludeRunId: string): string {
+  return [
+    `WorkflowType = '${INCIDENT_WORKFLOW_TYPE}'`,
+    `${SA.host.name} = '${safe('host', host)}'`,
+    `${SA.container.name} = '${safe('container', container)}'`,
+    `${SA.failure.name} = 'oom'`,
+    `StartTime >= '${since.toISOString()}'`,
+    `RunId != '${safe('excludeRunId', excludeRunId)}'`,
+  ].join(' AND ');
+}
+
+/** Recurrence memory comes from Temporal visibility, not from a second database (DESIGN §3). */
+export function createVisibilityActivities(deps: ActivityDeps) {
+  return {
+    /** How many OOM incidents this container had in the last `windowSeconds` (open or closed), this one excluded. */
+    async countRecentOomIncidents(host: string, container: string, windowSeconds: number, excludeWorkflowRunId: string): Promise<number> {
+      if (!Number.isFinite(windowSeconds) || windowSeconds <= 0) throw new InvalidActivityInput(`windowSeconds must be positive, got ${windowSeconds}`);
+      const since = new Date(Date.now() - windowSeconds * 1000);
+      const { count } = await deps.temporal.workflow.count(recentOomQuery(host, container.replace(/^\//, ''), since, excludeWorkflowRunId));
+      return count;
+    },
+  };
+}
