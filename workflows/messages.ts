@@ -96,6 +96,8 @@ export interface IncidentState {
   closedAt?: string;
   facts?: Facts;
   decision?: Decision;
+  /** Earlier decisions of this incident, oldest first (e.g. `exit-restart` before `exit-recurrence`). */
+  decisionHistory?: Decision[];
   proposal?: ModelProposal;
   /** Set when the model's proposal differs from the policy. */
   disagreement?: { policy: Action; model: Action; final: Action };

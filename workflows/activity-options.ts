@@ -1,0 +1,36 @@
+import type { ActivityOptions } from '@temporalio/workflow';
+import { NON_RETRYABLE_ERROR_TYPES } from './failures';
+
+const nonRetryableErrorTypes: string[] = [...NON_RETRYABLE_ERROR_TYPES];
+
+/**
+ * Named activity option sets (DESIGN §7 rule 4). Docker calls through the gateway are fast and
+ * few retries are enough (mutating ones are idempotent by key); notifications are slow, retried
+ * longer, and never awaited by the ladder's timers; the LLM set comes with the diagnose activity.
+ */
+export const ACTIVITY_OPTIONS = {
+  /** inspect, logs: read-only, fast. */
+  dockerRead: {
+    startToCloseTimeout: '15s',
+    scheduleToCloseTimeout: '1m',
+    retry: { initialInterval: '250ms', backoffCoefficient: 2, maximumInterval: '5s', maximumAttempts: 5, nonRetryableErrorTypes },
+  },
+  /** restart, start, update resources: a restart may wait for the stop timeout (10 s) first. */
+  dockerMutate: {
+    startToCloseTimeout: '45s',
+    scheduleToCloseTimeout: '3m',
+    retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 4, nonRetryableErrorTypes },
+  },
+  /** Temporal visibility (past incidents). */
+  visibility: {
+    startToCloseTimeout: '10s',
+    scheduleToCloseTimeout: '1m',
+    retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '5s', maximumAttempts: 4, nonRetryableErrorTypes },
+  },
+  /** Webhook + log. Retried for up to 10 minutes; the ladder does not wait for it. */
+  notify: {
+    startToCloseTimeout: '20s',
+    scheduleToCloseTimeout: '10m',
+    retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 10, nonRetryableErrorTypes },
+  },
+} as const satisfies Record<string, ActivityOptions>;

@@ -1,0 +1,2 @@
+/** Workflow definitions registered by the worker (`workflowsPath` points here). */
+export { incidentWorkflow } from './incident';

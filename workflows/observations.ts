@@ -1,0 +1,95 @@
+import type { Observation } from './messages';
+
+const KINDS: ReadonlySet<Observation['kind']> = new Set(['die', 'oom', 'health_status', 'kill', 'stop', 'restart', 'start', 'reconcile', 'crashloop']);
+const HEALTH: ReadonlySet<string> = new Set(['healthy', 'unhealthy', 'starting']);
+
+/** Whether a signalled value is a well-formed observation; anything else is dropped, never thrown on. */
+export function isObservation(o: unknown): o is Observation {
+  if (typeof o !== 'object' || o === null) return false;
+  const x = o as Record<string, unknown>;
+  if (typeof x.kind !== 'string' || !KINDS.has(x.kind as Observation['kind'])) return false;
+  if (typeof x.time !== 'string' || x.time.length > 64) return false;
+  if (x.exitCode !== undefined && !Number.isInteger(x.exitCode)) return false;
+  if (x.health !== undefined && (typeof x.health !== 'string' || !HEALTH.has(x.health))) return false;
+  if (x.deathsInWindow !== undefined && !Number.isInteger(x.deathsInWindow)) return false;
+  if (x.operatorStop !== undefined && typeof x.operatorStop !== 'boolean') return false;
+  return true;
+}
+
+/**
+ * A failure seen after dockmedic acted: a death that was not a stop (our own restart of a running
+ * container shows as kill → die, which the watcher marks as a stop), an OOM, a crash loop, or the
+ * health check going unhealthy.
+ */
+export function isFailure(o: Observation): boolean {
+  switch (o.kind) {
+    case 'oom':
+    case 'crashloop':
+      return true;
+    case 'die':
+      return o.operatorStop !== true && o.exitCode !== 0;
+    case 'health_status':
+      return o.health === 'unhealthy';
+    case 'reconcile':
+      return o.health === 'unhealthy' || (o.exitCode !== undefined && o.exitCode !== 0);
+    default:
+      return false;
+  }
+}
+
+export function describeObservation(o: Observation): string {
+  const bits: string[] = [o.kind];
+  if (o.health) bits.push(o.health);
+  if (o.exitCode !== undefined) bits.push(`exit ${o.exitCode}`);
+  if (o.deathsInWindow !== undefined) bits.push(`${o.deathsInWindow} deaths in window`);
+  if (o.operatorStop) bits.push('operator stop');
+  return `${bits.join(', ')} at ${o.time}`;
+}
+
+/** How many observations the `state` query keeps (the most recent ones). */
+export const MAX_KEPT_OBSERVATIONS = 50;
+
+/**
+ * Everything the incident learns from `observe` signals, kept incrementally so nothing is lost
+ * while the workflow is busy in another phase. Duplicates (the trigger arrives both as input and
+ * as signalWithStart's signal; the watcher may resend after a reconnect) are dropped.
+ */
+export class ObservationTracker {
+  /** The most recent observations, for the `state` query. */
+  readonly recent: Observation[] = [];
+  total = 0;
+  oomSeen = false;
+  crashloopSeen = false;
+  maxDeaths = 0;
+  lastDie: Observation | null = null;
+  /** The first failure observed after `arm()`: a recurrence. */
+  recurrence: Observation | null = null;
+  /** The last health status observed after `arm()`. */
+  healthAfterArm: Observation['health'] | null = null;
+  private armed = false;
+  private readonly seen = new Set<string>();
+
+  /** Returns false for a duplicate. */
+  add(o: Observation): boolean {
+    const key = `${o.kind}|${o.time}|${o.exitCode ?? ''}|${o.health ?? ''}|${o.operatorStop ?? ''}`;
+    if (this.seen.has(key)) return false;
+    if (this.seen.size < 10_000) this.seen.add(key);
+    this.total++;
+    this.recent.push(o);
+    if (this.recent.length > MAX_KEPT_OBSERVATIONS) this.recent.shift();
+    if (o.kind === 'oom') this.oomSeen = true;
+    if (o.kind === 'crashloop') this.crashloopSeen = true;
+    if (o.deathsInWindow !== undefined) this.maxDeaths = Math.max(this.maxDeaths, o.deathsInWindow);
+    if (o.kind === 'die' || o.kind === 'crashloop') this.lastDie = o;
+    if (this.armed) {
+      if (this.recurrence === null && isFailure(o)) this.recurrence = o;
+      if (o.kind === 'health_status' && o.health) this.healthAfterArm = o.health;
+    }
+    return true;
+  }
+
+  /** From now on a failure is a recurrence of the incident (called as dockmedic acts). */
+  arm(): void {
+    this.armed = true;
+  }
+}
