@@ -5,7 +5,9 @@
 FROM node:20-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund --loglevel=error
+COPY scripts/npm-install.sh ./scripts/
+# npm ci (or npm install from the unchanged lock, see the script).
+RUN scripts/npm-install.sh
 COPY tsconfig.json ./
 COPY src ./src
 COPY workflows ./workflows

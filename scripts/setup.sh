@@ -113,8 +113,8 @@ ensure_node_modules() {
     return
   fi
   mkdir -p "$STATE/log"
-  (cd "$REPO" && quietly "$STATE/log/npm-ci.log" npm ci --no-audit --no-fund --loglevel=error)
-  status npm "installed node_modules (npm ci)"
+  quietly "$STATE/log/npm.log" "$REPO/scripts/npm-install.sh"
+  status npm "installed node_modules ($(tail -n 1 "$STATE/log/npm.log"))"
 }
 
 # --- HMAC keys ------------------------------------------------------------------------
