@@ -1,6 +1,5 @@
 import type { IncomingMessage } from 'node:http';
 import type Docker from 'dockerode';
-import type Redis from 'ioredis';
 import type { MemoryBoundsPolicy } from './bounds';
 import type { RequestContext } from './context';
 import { mark } from './context';
@@ -13,7 +12,7 @@ import { ContainerRef, ToolRequestBody } from './protocol';
 import type { RateLimiter } from './rate-limit';
 import { readBody } from './read-body';
 import { Refusal } from './refusal';
-import { claimNonce } from './replay-guard';
+import type { ReplayGuard } from './replay-guard';
 import { resolveInScope } from './scope';
 import type { GatewaySettings } from './settings';
 import { parseSignedHeaders } from './signed-headers';
@@ -27,7 +26,7 @@ export interface PipelineDeps {
   settings: GatewaySettings;
   bounds: MemoryBoundsPolicy;
   keyring: Keyring;
-  redis: Redis;
+  replay: ReplayGuard;
   limiter: RateLimiter;
   idempotency: IdempotencyStore;
   docker: Docker;
@@ -78,7 +77,7 @@ async function authenticate(deps: PipelineDeps, ctx: RequestContext, req: Incomi
   const auth = verifySignature(deps.keyring, headers, { method: ctx.method, path: ctx.path, body }, deps.settings.clockSkewSeconds);
   ctx.agent = auth.agentId;
   mark(ctx, 'hmac');
-  await claimNonce(deps.redis, headers.keyId, headers.nonce, deps.settings.nonceTtlSeconds);
+  await deps.replay.claim(headers.keyId, headers.nonce, headers.timestamp, deps.settings.nonceTtlSeconds);
   mark(ctx, 'replay');
   return { auth, body };
 }

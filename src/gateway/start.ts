@@ -10,6 +10,7 @@ import { Keyring } from './keyring';
 import type { LlmProxy } from './llm-proxy';
 import type { PipelineDeps } from './pipeline';
 import { RateLimiter } from './rate-limit';
+import { ReplayGuard } from './replay-guard';
 import type { RequestTiming } from './server';
 import { createGatewayServer } from './server';
 import { connectStore, waitReady } from './store';
@@ -60,7 +61,7 @@ export async function startGateway(config: Config, deps: GatewayDeps = {}): Prom
       settings,
       bounds: { memoryMaxFactor: config.policy.memoryMaxFactor, memoryCeilingBytes: config.policy.memoryCeilingBytes },
       keyring,
-      redis,
+      replay: new ReplayGuard(redis),
       limiter: new RateLimiter(redis),
       idempotency: new IdempotencyStore(redis, settings.idempotencyTtlSeconds),
       docker,
