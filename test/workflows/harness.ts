@@ -6,13 +6,13 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import assert from 'node:assert/strict';
 import type { WorkflowHandle } from '@temporalio/client';
-import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { DefaultLogger, Runtime, Worker, bundleWorkflowCode, makeTelemetryFilterString } from '@temporalio/worker';
 import type { Activities, MutationOutcome } from '../../activities';
-import { GatewayRefusedError, GatewayThrottledError, GatewayTransientError } from '../../activities/errors';
+import { GatewayRefusedError, GatewayThrottledError, GatewayTransientError, WebhookDeliveryError } from '../../activities/errors';
 import type { ContainerSummary, LogsResult } from '../../src/gateway/protocol';
+import { historyToJson } from './history-json';
 import type { EscalationNotice } from '../../workflows/escalation-notice';
 import type { IncidentInput, IncidentState, Observation, Phase } from '../../workflows/messages';
 import { INCIDENT_WORKFLOW_TYPE, SA, SEARCH_ATTRIBUTE_NAMES, incidentWorkflowId, observeSignal, stateQuery } from '../../workflows/messages';
@@ -132,6 +132,8 @@ export interface Script {
   raiseLeavesRunning?: boolean;
   start?: Refusal;
   logs?: string[];
+  /** Every notification attempt fails like an unreachable webhook (retryable). */
+  notifyFails?: boolean;
   /** Resolves before the first inspect answers: lets a test signal while triage is busy. */
   holdFirstInspect?: Promise<void>;
 }
@@ -208,6 +210,7 @@ export class ScriptedActivities {
       },
       notifyEscalation: async (notice: EscalationNotice) => {
         rec('notifyEscalation', [notice]);
+        if (s.notifyFails) throw new WebhookDeliveryError('webhook unreachable: connect ECONNREFUSED');
         this.notices.push(notice);
         return { webhook: 'not_configured' as const };
       },
@@ -296,7 +299,7 @@ export async function runIncident(
     if (opts.record && process.env.DOCKMEDIC_RECORD_HISTORIES === '1') {
       const dir = resolve(__dirname, '../../../test/workflows/histories');
       mkdirSync(dir, { recursive: true });
-      writeFileSync(join(dir, `${opts.record}.json`), `${historyToJSON(await handle.fetchHistory())}\n`);
+      writeFileSync(join(dir, `${opts.record}.json`), `${historyToJson(await handle.fetchHistory())}\n`);
     }
     return { state, handle, acts };
   });
