@@ -2,19 +2,37 @@ import type { WindowLimit } from './rate-limit';
 import type { GatewayLimits } from './settings';
 
 /**
- * The per-container window's key. Docker accepts a name or an id (or a unique id prefix);
- * ids are folded to their 12-character short form so the full and short id share a window.
+ * Container windows. Docker accepts a name, a full id or an id prefix for the same container,
+ * so the window that counts is keyed by the container's short id (`…:id:<12 hex>`). Before
+ * scope has asked Docker, a call is charged under its reference (`…:ref:<ref>`), or under the
+ * canonical window the reference is known to alias; scope then rebinds it (RateLimiter.rebind).
  */
-export function containerKey(ref: string): string {
-  return /^[a-f0-9]{12,64}$/.test(ref) ? ref.slice(0, 12) : ref;
+export const CONTAINER_WINDOW_PREFIX = 'rl:container:';
+export const RAW_REF_PREFIX = `${CONTAINER_WINDOW_PREFIX}ref:`;
+
+export function canonicalContainerKey(id: string): string {
+  return `${CONTAINER_WINDOW_PREFIX}id:${id.slice(0, 12)}`;
 }
+
+export function containerAliasKey(ref: string): string {
+  return `rl:alias:${ref}`;
+}
+
+function containerWindowKey(ref: string): string {
+  // A full id is already canonical; anything shorter may be a name that looks like hex.
+  return /^[a-f0-9]{64}$/.test(ref) ? canonicalContainerKey(ref) : `${RAW_REF_PREFIX}${ref}`;
+}
+
+export const CONTAINER_WINDOW = 'container_mutating';
 
 /** Which windows a tool call counts against: every call per agent; mutating calls per agent and per container. */
 export function toolWindows(limits: GatewayLimits, agentId: string, mutating: boolean, containerRef: string | null): WindowLimit[] {
   const windows: WindowLimit[] = [{ name: 'agent_calls', key: `rl:agent:${agentId}:calls`, ...limits.agentCalls }];
   if (mutating) {
     windows.push({ name: 'agent_mutating', key: `rl:agent:${agentId}:mutating`, ...limits.agentMutating });
-    if (containerRef !== null) windows.push({ name: 'container_mutating', key: `rl:container:${containerKey(containerRef)}:mutating`, ...limits.containerMutating });
+    if (containerRef !== null) {
+      windows.push({ name: CONTAINER_WINDOW, key: containerWindowKey(containerRef), alias: containerAliasKey(containerRef), ...limits.containerMutating });
+    }
   }
   return windows;
 }

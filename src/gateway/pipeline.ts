@@ -6,7 +6,7 @@ import { mark } from './context';
 import type { IdempotencyStore, StoredOutcome } from './idempotency';
 import { callFingerprint } from './idempotency';
 import type { Keyring } from './keyring';
-import { llmWindows, toolWindows } from './limits';
+import { canonicalContainerKey, CONTAINER_WINDOW, containerAliasKey, llmWindows, RAW_REF_PREFIX, toolWindows } from './limits';
 import type { LlmProxy } from './llm-proxy';
 import { ContainerRef, ToolRequestBody } from './protocol';
 import type { RateLimiter } from './rate-limit';
@@ -101,7 +101,8 @@ export async function runToolCall(deps: PipelineDeps, ctx: RequestContext, req: 
   const tool = findTool(toolName);
   const mutating = tool?.mutating ?? false;
   const json = parseJson(body);
-  await deps.limiter.consume(toolWindows(deps.settings.limits, auth.agentId, mutating, mutating ? peekContainer(json) : null), ctx.requestId);
+  const windows = toolWindows(deps.settings.limits, auth.agentId, mutating, mutating ? peekContainer(json) : null);
+  const chargedKeys = await deps.limiter.consume(windows, ctx.requestId);
   mark(ctx, 'rateLimit');
 
   // Validate.
@@ -129,6 +130,21 @@ export async function runToolCall(deps: PipelineDeps, ctx: RequestContext, req: 
 
   const env: ToolEnv = { docker: deps.docker, ctx, logTailMax: deps.settings.logTailMax, logBytesMax: deps.settings.logBytesMax, bounds: deps.bounds };
   const target = await resolveInScope(deps.docker, ctx, args.container);
+  // Now that Docker has said which container this is, its per-container window is settled.
+  const cw = windows.findIndex((w) => w.name === CONTAINER_WINDOW);
+  const canonical = canonicalContainerKey(target.Id);
+  const name = target.Name.replace(/^\//, '');
+  if (cw !== -1 && (chargedKeys[cw] !== canonical || args.container !== name)) {
+    await deps.limiter.rebind({
+      window: windows[cw]!,
+      usedKey: chargedKeys[cw]!,
+      canonicalKey: canonical,
+      aliasKeys: [...new Set([args.container, name])].map(containerAliasKey),
+      rawPrefix: RAW_REF_PREFIX,
+      otherKeys: chargedKeys.filter((_, i) => i !== cw),
+      eventId: ctx.requestId,
+    });
+  }
   mark(ctx, 'scope');
   const plan = tool.plan ? tool.plan(args, target, env) : undefined;
   mark(ctx, 'bounds');

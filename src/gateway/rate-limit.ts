@@ -9,22 +9,35 @@ export interface WindowLimit {
   key: string;
   limit: number;
   windowSeconds: number;
+  /**
+   * A Redis key that may hold the canonical window key to use instead of `key` (container
+   * windows: a name or short id is an alias of the container's canonical window).
+   */
+  alias?: string;
 }
 
 /**
  * Check every applicable window and record the event in all of them only if all pass — in one
  * Lua script, so concurrent requests cannot both see "one left" (the GET-then-INCR race).
  * Windows are sorted sets of event timestamps (Redis server time, so several gateways agree).
- * Returns {1} when allowed, or {0, index of the tightest window, ms until it has room}.
+ * ARGV: member, then per window: limit, window ms, alias key ('' for none).
+ * Returns {1, key used per window…} or {0, index of the tightest window, ms until it has room}.
  */
 const SLIDING_WINDOWS_LUA = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local member = ARGV[1]
+local keys = {}
 local worst, blocked = 0, 0
 for i, key in ipairs(KEYS) do
-  local limit = tonumber(ARGV[i * 2])
-  local window = tonumber(ARGV[i * 2 + 1])
+  local limit = tonumber(ARGV[i * 3 - 1])
+  local window = tonumber(ARGV[i * 3])
+  local alias = ARGV[i * 3 + 1]
+  if alias ~= '' then
+    local canonical = redis.call('GET', alias)
+    if canonical then key = canonical end
+  end
+  keys[i] = key
   redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
   local count = redis.call('ZCARD', key)
   if count >= limit then
@@ -35,41 +48,110 @@ for i, key in ipairs(KEYS) do
   end
 end
 if blocked > 0 then return {0, blocked, worst} end
-for i, key in ipairs(KEYS) do
+local used = {1}
+for i, key in ipairs(keys) do
   redis.call('ZADD', key, now, member)
-  redis.call('PEXPIRE', key, tonumber(ARGV[i * 2 + 1]))
+  redis.call('PEXPIRE', key, tonumber(ARGV[i * 3]))
+  used[i + 1] = key
 end
-return {1, 0, 0}
+return used
 `;
 
-type Checker = (numKeys: number, ...args: (string | number)[]) => Promise<[number, number, number]>;
+/**
+ * Move an event charged under a not-yet-known alias into the container's canonical window,
+ * once scope has resolved the container, and re-check the limit there. A raw-reference window
+ * (earlier calls under the same, then unknown, reference) moves whole. If the canonical window
+ * is now over its limit, the event is removed from every window it was charged to, so the
+ * refusal costs the caller nothing — as if the first script had refused it.
+ * KEYS: used key, canonical key, alias keys…; ARGV: member, limit, window ms, raw prefix, other window keys joined by \\n.
+ * Returns {1} or {0, ms until the canonical window has room}.
+ */
+const REBIND_LUA = `
+local used, canonical = KEYS[1], KEYS[2]
+local member, limit, window, rawPrefix = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+if used ~= canonical then
+  local moved
+  if string.sub(used, 1, #rawPrefix) == rawPrefix then
+    moved = redis.call('ZRANGE', used, 0, -1, 'WITHSCORES')
+    redis.call('DEL', used)
+  else
+    local score = redis.call('ZSCORE', used, member)
+    redis.call('ZREM', used, member)
+    moved = score and {member, score} or {}
+  end
+  for i = 1, #moved, 2 do redis.call('ZADD', canonical, moved[i + 1], moved[i]) end
+end
+for i = 3, #KEYS do redis.call('SET', KEYS[i], canonical, 'PX', window) end
+redis.call('ZREMRANGEBYSCORE', canonical, '-inf', now - window)
+redis.call('PEXPIRE', canonical, window)
+local count = redis.call('ZCARD', canonical)
+if count > limit then
+  redis.call('ZREM', canonical, member)
+  for other in string.gmatch(ARGV[5], '[^\\n]+') do redis.call('ZREM', other, member) end
+  local oldest = redis.call('ZRANGE', canonical, count - 1 - limit, count - 1 - limit, 'WITHSCORES')
+  local wait = tonumber(oldest[2]) + window - now
+  if wait < 1 then wait = 1 end
+  return {0, wait}
+end
+return {1}
+`;
+
+type Checker = (numKeys: number, ...args: (string | number)[]) => Promise<(number | string)[]>;
+type Rebinder = (numKeys: number, ...args: (string | number)[]) => Promise<number[]>;
+
+function rateLimited(w: { name: string; limit: number; windowSeconds: number } | undefined, waitMs: number): Refusal {
+  return new Refusal(
+    'rate_limited',
+    w ? `rate limit ${w.name} reached: ${w.limit} per ${w.windowSeconds} s` : 'rate limit reached',
+    Math.max(1, Math.ceil(waitMs / 1000)),
+  );
+}
 
 export class RateLimiter {
   private readonly check: Checker;
+  private readonly rebindScript: Rebinder;
 
   constructor(redis: Redis) {
-    // EVALSHA with a transparent EVAL fallback; the script is loaded once per connection.
+    // EVALSHA with a transparent EVAL fallback; the scripts are loaded once per connection.
     redis.defineCommand('dockmedicSlidingWindows', { lua: SLIDING_WINDOWS_LUA });
-    const r = redis as unknown as { dockmedicSlidingWindows: Checker };
+    redis.defineCommand('dockmedicRebindWindow', { lua: REBIND_LUA });
+    const r = redis as unknown as { dockmedicSlidingWindows: Checker; dockmedicRebindWindow: Rebinder };
     this.check = r.dockmedicSlidingWindows.bind(redis);
+    this.rebindScript = r.dockmedicRebindWindow.bind(redis);
   }
 
-  /** Record one event in every window, or refuse with `rate_limited` and a Retry-After if any window is full. */
-  async consume(windows: readonly WindowLimit[], eventId: string): Promise<void> {
-    if (windows.length === 0) return;
+  /**
+   * Record one event in every window, or refuse with `rate_limited` and a Retry-After if any
+   * window is full. Returns the key each window was charged under (after alias resolution).
+   */
+  async consume(windows: readonly WindowLimit[], eventId: string): Promise<string[]> {
+    if (windows.length === 0) return [];
     const args: (string | number)[] = [];
     for (const w of windows) args.push(w.key);
     args.push(eventId);
-    for (const w of windows) args.push(w.limit, w.windowSeconds * 1000);
-    const [allowed, blocked, waitMs] = await storeStep('rate limit', () => this.check(windows.length, ...args));
-    if (allowed !== 1) {
-      const w = windows[blocked - 1];
-      const retryAfter = Math.max(1, Math.ceil(waitMs / 1000));
-      throw new Refusal(
-        'rate_limited',
-        w ? `rate limit ${w.name} reached: ${w.limit} per ${w.windowSeconds} s` : 'rate limit reached',
-        retryAfter,
-      );
-    }
+    for (const w of windows) args.push(w.limit, w.windowSeconds * 1000, w.alias ?? '');
+    const reply = await storeStep('rate limit', () => this.check(windows.length, ...args));
+    if (reply[0] !== 1) throw rateLimited(windows[Number(reply[1]) - 1], Number(reply[2]));
+    return reply.slice(1).map(String);
+  }
+
+  /** After scope: charge the event to the container's canonical window (see REBIND_LUA); refuses if that window is full. */
+  async rebind(input: {
+    window: WindowLimit;
+    usedKey: string;
+    canonicalKey: string;
+    aliasKeys: string[];
+    rawPrefix: string;
+    otherKeys: string[];
+    eventId: string;
+  }): Promise<void> {
+    const { window: w } = input;
+    const keys = [input.usedKey, input.canonicalKey, ...input.aliasKeys];
+    const reply = await storeStep('rate limit', () =>
+      this.rebindScript(keys.length, ...keys, input.eventId, w.limit, w.windowSeconds * 1000, input.rawPrefix, input.otherKeys.join('\n')),
+    );
+    if (reply[0] !== 1) throw rateLimited(w, Number(reply[1]));
   }
 }
