@@ -41,7 +41,7 @@ const KEYWORD = 2;
 
 let runtimeInstalled = false;
 /** Workers log every state change at INFO; tests only want warnings and errors. */
-function quietRuntime(): void {
+export function quietRuntime(): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   Runtime.install({

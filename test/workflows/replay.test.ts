@@ -4,7 +4,7 @@
  * can break incidents that are open in production. Record new histories with
  * `DOCKMEDIC_RECORD_HISTORIES=1 node --test dist/test/workflows/`.
  */
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -12,8 +12,7 @@ import type { HistoryAndWorkflowId } from '@temporalio/client';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import type { ReplayResult } from '@temporalio/worker';
 import { Worker } from '@temporalio/worker';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { startEnv, workflowBundle } from './harness';
+import { quietRuntime, workflowBundle } from './harness';
 import { historyFromJson } from './history-json';
 
 /** Source directory (the JSON files are not copied to dist). */
@@ -32,14 +31,8 @@ async function replayAll(options: Parameters<typeof Worker.runReplayHistories>[0
   return results;
 }
 
-// startEnv installs the quiet runtime; the server itself is not needed for replay.
-let env: TestWorkflowEnvironment;
-before(async () => {
-  env = await startEnv();
-});
-after(async () => {
-  await env?.teardown();
-});
+// Replay needs no server, only the SDK runtime (quiet: no per-worker INFO lines).
+before(() => quietRuntime());
 
 void describe('replay of saved incident histories', () => {
   void it('has histories for the main paths (resolved, recurrence, ladder answers)', () => {
