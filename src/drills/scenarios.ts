@@ -1,0 +1,110 @@
+import type { Action } from '../policy/types';
+
+/** How a scenario's container is made to fail. Run from the local busybox image, `--network none`. */
+export interface ScenarioContainer {
+  /** Shell script run by `sh -c`. */
+  cmd: string;
+  memoryBytes?: number;
+  memorySwapBytes?: number;
+  restart?: 'no' | 'always';
+  health?: { cmd: string; intervalMs: number; retries: number };
+  /** Carries `dockmedic.enable=true` unless false. */
+  optedIn: boolean;
+  /** Something a person does to the container after it started (`docker stop`). */
+  operatorStopAfterMs?: number;
+}
+
+/** What must have happened, checked by effect. */
+export interface ScenarioExpectation {
+  /** False: no incident may exist and the gateway saw no call for the container. */
+  incident: boolean;
+  decision?: Action;
+  /** Final incident outcome when nobody answers the escalation. */
+  outcome?: string;
+  /** Exact count of allowed mutating gateway calls, by tool. */
+  mutatingCalls?: Partial<Record<'restart_container' | 'start_container' | 'update_container_resources', number>>;
+  finalState?: { running: boolean; memoryFactor?: number; healthy?: boolean };
+}
+
+export interface Scenario {
+  name: string;
+  description: string;
+  container: ScenarioContainer;
+  expect: ScenarioExpectation;
+}
+
+const MiB = 1024 * 1024;
+/** Idles until stopped, and stops at once on SIGTERM (a bare `sleep` as PID 1 ignores it). */
+const IDLE = 'trap "exit 0" TERM; sleep 100000 & wait';
+/** Holds ~24 MB in a shell variable: killed under 32 MiB, fine under 64 MiB. */
+const HOG = 'sleep 1; x=$(head -c 24000000 /dev/zero | busybox tr "\\0" a); echo "holding ${#x} bytes"; ' + IDLE;
+/** Fails on the first run only: the container's own filesystem survives a restart. */
+const FIRST_RUN_ONLY = (fail: string, ok: string) => `if [ -f /tmp/ran ]; then ${ok}; else touch /tmp/ran; ${fail}; fi`;
+
+/** DESIGN §6's catalogue (the scenarios issue #3 checks end to end). */
+export const SCENARIOS: readonly Scenario[] = [
+  {
+    name: 'oom',
+    description: '32 MiB limit, allocates past it → raise memory → running, limit doubled',
+    container: { cmd: HOG, memoryBytes: 32 * MiB, optedIn: true },
+    expect: {
+      incident: true,
+      decision: 'raise_memory',
+      outcome: 'auto_resolved',
+      mutatingCalls: { update_container_resources: 1, start_container: 1, restart_container: 0 },
+      finalState: { running: true, memoryFactor: 2 },
+    },
+  },
+  {
+    name: 'crashloop',
+    description: '--restart always, exits 1 at once → escalate → zero mutating calls',
+    container: { cmd: 'exit 1', restart: 'always', optedIn: true },
+    expect: { incident: true, decision: 'escalate', outcome: 'unacknowledged', mutatingCalls: { restart_container: 0, start_container: 0, update_container_resources: 0 } },
+  },
+  {
+    name: 'exit-transient',
+    description: 'exits 1 on its first run only → restart once → running',
+    container: { cmd: FIRST_RUN_ONLY('sleep 1; exit 1', IDLE), optedIn: true },
+    expect: { incident: true, decision: 'restart', outcome: 'auto_resolved', mutatingCalls: { restart_container: 1, update_container_resources: 0 }, finalState: { running: true } },
+  },
+  {
+    name: 'exit-persistent',
+    description: 'exits 1 every run → one restart, then escalate → exactly one restart',
+    container: { cmd: 'sleep 1; exit 1', optedIn: true },
+    expect: { incident: true, decision: 'escalate', outcome: 'unacknowledged', mutatingCalls: { restart_container: 1, update_container_resources: 0 }, finalState: { running: false } },
+  },
+  {
+    name: 'unhealthy',
+    description: 'health check fails until restarted → restart → healthy',
+    container: {
+      cmd: `${FIRST_RUN_ONLY('true', 'touch /tmp/healthy')}; ${IDLE}`,
+      health: { cmd: 'test -f /tmp/healthy', intervalMs: 1000, retries: 2 },
+      optedIn: true,
+    },
+    expect: { incident: true, decision: 'restart', outcome: 'auto_resolved', mutatingCalls: { restart_container: 1 }, finalState: { running: true, healthy: true } },
+  },
+  {
+    name: 'unhealthy-persistent',
+    description: 'never healthy → one restart, then escalate',
+    container: { cmd: IDLE, health: { cmd: 'false', intervalMs: 1000, retries: 2 }, optedIn: true },
+    expect: { incident: true, decision: 'escalate', outcome: 'unacknowledged', mutatingCalls: { restart_container: 1 } },
+  },
+  {
+    name: 'not-opted-in',
+    description: 'fails without the label → no incident',
+    container: { cmd: 'sleep 1; exit 1', optedIn: false },
+    expect: { incident: false },
+  },
+  {
+    name: 'operator-stop',
+    description: '`docker stop` by a person → no incident',
+    container: { cmd: IDLE, optedIn: true, operatorStopAfterMs: 1500 },
+    expect: { incident: false },
+  },
+];
+
+export function scenario(name: string): Scenario {
+  const s = SCENARIOS.find((x) => x.name === name);
+  if (!s) throw new Error(`unknown scenario ${name}; known: ${SCENARIOS.map((x) => x.name).join(', ')}`);
+  return s;
+}

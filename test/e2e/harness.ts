@@ -1,0 +1,179 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync, mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { Client } from '@temporalio/client';
+import { Connection, Client as TemporalClient } from '@temporalio/client';
+import type { AuditRecord } from '../../src/gateway/audit/record';
+import { generateKeyId, generateSecret } from '../../src/signing';
+import type { IncidentState } from '../../workflows/messages';
+import { stateQuery } from '../../workflows/messages';
+import type { Spawned } from '../helpers/processes';
+import { killLeftoverProcesses, spawnDockmedic } from '../helpers/processes';
+import { cleanupTestContainers, requireStack, TEMPORAL_ADDRESS } from '../helpers/stack';
+
+export const MUTATING = ['restart_container', 'start_container', 'update_container_resources'] as const;
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+export interface E2eStack {
+  /** Unique per run: the host name in incident ids and the task queue. */
+  runId: string;
+  host: string;
+  env: NodeJS.ProcessEnv;
+  stateDir: string;
+  auditFile: string;
+  client: Client;
+  gateway: Spawned;
+  worker: Spawned;
+  watcher: Spawned;
+  /** Start a fresh worker process (after killing the old one). */
+  restartWorker(): Promise<void>;
+  incidentId(container: string): string;
+  audit(): AuditRecord[];
+  close(): Promise<void>;
+}
+
+/**
+ * A private dockmedic (gateway, worker, watcher as separate processes, started by the CLI) on
+ * the shared real stack: its own keys, audit file, task queue and host name, so runs never mix.
+ */
+export async function startE2eStack(extraEnv: NodeJS.ProcessEnv = {}): Promise<E2eStack> {
+  await requireStack();
+  killLeftoverProcesses();
+  await cleanupTestContainers();
+  const runId = `e2e${randomBytes(3).toString('hex')}`;
+  const stateDir = mkdtempSync(join(tmpdir(), 'dockmedic-e2e-'));
+  mkdirSync(join(stateDir, 'keys'), { mode: 0o700 });
+  const keyId = generateKeyId();
+  const secret = generateSecret();
+  writeFileSync(join(stateDir, 'keys', 'gateway-keys.json'), JSON.stringify({ agents: { 'dockmedic-worker': [{ keyId, secret, status: 'live' }] } }), { mode: 0o600 });
+  writeFileSync(join(stateDir, 'keys', 'agent.json'), JSON.stringify({ agentId: 'dockmedic-worker', keyId, secret }), { mode: 0o600 });
+  const port = await freePort();
+  const env: NodeJS.ProcessEnv = {
+    DOCKMEDIC_STATE_DIR: stateDir,
+    DOCKMEDIC_HOST: runId,
+    DOCKMEDIC_TASK_QUEUE: `dockmedic-${runId}`,
+    DOCKMEDIC_GATEWAY_PORT: String(port),
+    TEMPORAL_ADDRESS,
+    DOCKMEDIC_STABILIZATION_SECONDS: '8',
+    DOCKMEDIC_LADDER: 'level-1:3,level-2:3',
+    DOCKMEDIC_RESOLVE_TIMEOUT_SECONDS: '30',
+    DOCKMEDIC_CRASHLOOP_DEATHS: '3',
+    DOCKMEDIC_CRASHLOOP_WINDOW_SECONDS: '60',
+    ...extraEnv,
+  };
+  const auditFile = join(stateDir, 'audit', 'gateway.jsonl');
+  const gateway = spawnDockmedic(`gateway-${runId}`, ['gateway'], env);
+  await gateway.waitFor(/gateway listening/);
+  let worker = spawnDockmedic(`worker-${runId}`, ['worker'], env);
+  const watcher = spawnDockmedic(`watcher-${runId}`, ['watcher'], env);
+  await Promise.all([worker.waitFor(/worker started/, 60_000), watcher.waitFor(/watcher started/)]);
+  const connection = await Connection.connect({ address: TEMPORAL_ADDRESS });
+  const client = new TemporalClient({ connection });
+  const stack: E2eStack = {
+    runId,
+    host: runId,
+    env,
+    stateDir,
+    auditFile,
+    client,
+    gateway,
+    get worker() {
+      return worker;
+    },
+    watcher,
+    restartWorker: async () => {
+      await worker.stop('SIGKILL');
+      worker = spawnDockmedic(`worker-${runId}`, ['worker'], env);
+      await worker.waitFor(/worker started/, 60_000);
+    },
+    incidentId: (container) => `incident-${runId}-${container}`,
+    audit: () =>
+      existsSync(auditFile)
+        ? readFileSync(auditFile, 'utf8')
+            .split('\n')
+            .filter(Boolean)
+            .map((l) => JSON.parse(l) as AuditRecord)
+        : [],
+    close: async () => {
+      await Promise.all([watcher.stop(), worker.stop(), gateway.stop()]);
+      await connection.close();
+      await cleanupTestContainers();
+      rmSync(stateDir, { recursive: true, force: true });
+    },
+  };
+  return stack;
+}
+
+/** Allowed mutating calls the gateway audited for a container, by tool. */
+export function mutatingCallsFor(audit: AuditRecord[], container: string): Record<string, number> {
+  const counts: Record<string, number> = Object.fromEntries(MUTATING.map((t) => [t, 0]));
+  for (const r of audit) {
+    if (r.verdict !== 'allowed' || r.replayed || !r.tool || !(MUTATING as readonly string[]).includes(r.tool)) continue;
+    const args = r.args as { container?: string } | null;
+    if (args?.container !== container && r.target?.name !== container) continue;
+    counts[r.tool] = (counts[r.tool] ?? 0) + 1;
+  }
+  return counts;
+}
+
+/** Every audited request naming this container, allowed or refused. */
+export function auditRecordsFor(audit: AuditRecord[], container: string): AuditRecord[] {
+  return audit.filter((r) => (r.args as { container?: string } | null)?.container === container || r.target?.name === container);
+}
+
+/** Activity types scheduled in a workflow's history, with counts. */
+export async function scheduledActivities(client: Client, workflowId: string): Promise<Record<string, number>> {
+  const history = await client.workflow.getHandle(workflowId).fetchHistory();
+  const counts: Record<string, number> = {};
+  for (const e of history.events ?? []) {
+    const name = e.activityTaskScheduledEventAttributes?.activityType?.name;
+    if (name) counts[name] = (counts[name] ?? 0) + 1;
+  }
+  return counts;
+}
+
+export async function waitUntil<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs: number, intervalMs = 250): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await probe();
+      if (v) return v;
+    } catch (err) {
+      lastError = err;
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${(lastError as Error).message})` : ''}`);
+}
+
+/** Wait for the incident to close and return its final state (the workflow's result). */
+export async function closedIncident(client: Client, workflowId: string, timeoutMs: number): Promise<IncidentState> {
+  await waitUntil(`incident ${workflowId} to exist`, async () => (await client.workflow.getHandle(workflowId).describe()).runId, timeoutMs);
+  const handle = client.workflow.getHandle(workflowId);
+  const result = await Promise.race([
+    handle.result() as Promise<IncidentState>,
+    new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`incident ${workflowId} did not close within ${timeoutMs} ms`)), timeoutMs).unref()),
+  ]);
+  return result;
+}
+
+export async function incidentPhase(client: Client, workflowId: string): Promise<string | undefined> {
+  try {
+    return (await client.workflow.getHandle(workflowId).query(stateQuery)).phase;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,133 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type Docker from 'dockerode';
+import { SA } from '../../workflows/messages';
+import type { Scenario } from '../../src/drills/scenarios';
+import { SCENARIOS } from '../../src/drills/scenarios';
+import { docker } from '../helpers/stack';
+import { runScenarioContainer } from '../helpers/scenario';
+import type { E2eStack } from './harness';
+import { auditRecordsFor, closedIncident, mutatingCallsFor, scheduledActivities, startE2eStack, waitUntil } from './harness';
+
+/**
+ * DESIGN §6 scenarios 1–6, 8 and 9 on the real stack: Docker engine, Redis, Temporal dev server,
+ * and dockmedic's gateway, worker and watcher as separate processes. Each is checked by effect.
+ */
+
+const ACTIVITY_FOR_TOOL: Record<string, string> = {
+  restart_container: 'restartContainer',
+  start_container: 'startContainer',
+  update_container_resources: 'raiseMemory',
+};
+
+let stack: E2eStack;
+
+async function startScenario(s: Scenario): Promise<{ name: string; id: string }> {
+  const name = `${stack.runId}-${s.name}`;
+  const c = s.container;
+  const id = await runScenarioContainer({
+    name,
+    cmd: c.cmd,
+    ...(c.memoryBytes ? { memory: c.memoryBytes } : {}),
+    ...(c.memorySwapBytes ? { memorySwap: c.memorySwapBytes } : {}),
+    ...(c.restart ? { restart: c.restart } : {}),
+    ...(c.health ? { health: { cmd: c.health.cmd, intervalMs: c.health.intervalMs, retries: c.health.retries } } : {}),
+    labels: c.optedIn ? { 'dockmedic.enable': 'true' } : {},
+  });
+  if (c.operatorStopAfterMs !== undefined) {
+    await new Promise((r) => setTimeout(r, c.operatorStopAfterMs));
+    await docker().getContainer(id).stop({ t: 2 });
+  }
+  return { name, id };
+}
+
+async function checkScenario(s: Scenario, container: { name: string; id: string }): Promise<void> {
+  const workflowId = stack.incidentId(container.name);
+  if (!s.expect.incident) {
+    // Give the watcher time to (wrongly) react, then require that nothing happened.
+    await new Promise((r) => setTimeout(r, 6000));
+    const { count } = await stack.client.workflow.count(`WorkflowId = '${workflowId}'`);
+    assert.equal(count, 0, `${s.name}: no incident may be opened`);
+    await assert.rejects(stack.client.workflow.getHandle(workflowId).describe(), `${s.name}: workflow must not exist`);
+    assert.deepEqual(auditRecordsFor(stack.audit(), container.name), [], `${s.name}: the gateway must see no call for the container`);
+    return;
+  }
+  const state = await closedIncident(stack.client, workflowId, 90_000);
+  assert.equal(state.outcome, s.expect.outcome, `${s.name}: outcome (notes: ${state.notes.join(' | ')})`);
+  assert.equal(state.finalAction ?? state.decision?.action, s.expect.decision, `${s.name}: decision`);
+
+  const desc = await stack.client.workflow.getHandle(workflowId).describe();
+  assert.equal(desc.typedSearchAttributes.get(SA.container), container.name);
+  assert.equal(desc.typedSearchAttributes.get(SA.host), stack.host);
+  assert.equal(desc.typedSearchAttributes.get(SA.decision), s.expect.decision);
+  assert.equal(desc.typedSearchAttributes.get(SA.outcome), s.expect.outcome);
+  assert.ok(desc.typedSearchAttributes.get(SA.failure), `${s.name}: failure search attribute set`);
+
+  const audited = mutatingCallsFor(stack.audit(), container.name);
+  const scheduled = await scheduledActivities(stack.client, workflowId);
+  for (const [tool, n] of Object.entries(s.expect.mutatingCalls ?? {})) {
+    assert.equal(audited[tool], n, `${s.name}: ${tool} allowed by the gateway`);
+    assert.equal(scheduled[ACTIVITY_FOR_TOOL[tool] ?? tool] ?? 0, n, `${s.name}: ${tool} scheduled in history`);
+  }
+
+  const fin = s.expect.finalState;
+  if (fin) {
+    const info: Docker.ContainerInspectInfo = await docker().getContainer(container.id).inspect();
+    assert.equal(info.State.Running, fin.running, `${s.name}: running`);
+    if (fin.memoryFactor) assert.equal(info.HostConfig.Memory, (s.container.memoryBytes ?? 0) * fin.memoryFactor, `${s.name}: memory limit`);
+    if (fin.healthy) {
+      await waitUntil(`${s.name} healthy`, async () => (await docker().getContainer(container.id).inspect()).State.Health?.Status === 'healthy', 15_000);
+    }
+  }
+}
+
+describe('end-to-end scenarios on the real stack', { timeout: 300_000 }, () => {
+  before(async () => {
+    stack = await startE2eStack();
+  });
+  after(async () => {
+    await stack?.close();
+  });
+
+  it('scenarios 1–6, 8, 9: decision and effect', async () => {
+    const chosen = SCENARIOS.filter((s) => ['oom', 'crashloop', 'exit-transient', 'exit-persistent', 'unhealthy', 'unhealthy-persistent', 'not-opted-in', 'operator-stop'].includes(s.name));
+    assert.equal(chosen.length, 8);
+    const started = await Promise.all(chosen.map(async (s) => ({ s, c: await startScenario(s) })));
+    const results = await Promise.allSettled(started.map(({ s, c }) => checkScenario(s, c)));
+    const failures = results.flatMap((r, i) => (r.status === 'rejected' ? [`${started[i]?.s.name}: ${(r.reason as Error).message}`] : []));
+    assert.deepEqual(failures, []);
+  });
+
+  it('100 duplicate events for one container open exactly one incident', async () => {
+    const { IncidentStarter } = await import('../../src/watcher/incident-starter');
+    const { loadConfig } = await import('../../src/config');
+    const config = loadConfig({ ...process.env, ...stack.env });
+    const name = `${stack.runId}-dup`;
+    const id = await runScenarioContainer({ name, cmd: 'sleep 1; exit 1', labels: { 'dockmedic.enable': 'true' } });
+    await waitUntil('container exited', async () => !(await docker().getContainer(id).inspect()).State.Running, 10_000);
+    const starter = new IncidentStarter(stack.client, config);
+    const time = new Date().toISOString();
+    await Promise.all(Array.from({ length: 100 }, () => starter.open({ id, name }, { kind: 'die', time, exitCode: 1, deathsInWindow: 1, operatorStop: false })));
+    const workflowId = stack.incidentId(name);
+    await waitUntil('visibility to list the incident', async () => (await stack.client.workflow.count(`WorkflowId = '${workflowId}'`)).count >= 1, 10_000);
+    const runs: string[] = [];
+    for await (const info of stack.client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) runs.push(info.runId);
+    assert.equal(runs.length, 1, 'exactly one incident for the container');
+    const state = await closedIncident(stack.client, workflowId, 60_000);
+    assert.equal(mutatingCallsFor(stack.audit(), name).restart_container, 1, 'one restart for one incident');
+    assert.equal(state.decisionChain.filter((c) => c.tool === 'restart_container').length, 1);
+  });
+
+  it('a worker killed with SIGKILL inside the verification window: the incident completes, one restart', async () => {
+    const name = `${stack.runId}-sigkill`;
+    const id = await runScenarioContainer({ name, cmd: 'if [ -f /tmp/ran ]; then trap "exit 0" TERM; sleep 100000 & wait; else touch /tmp/ran; sleep 1; exit 1; fi', labels: { 'dockmedic.enable': 'true' } });
+    const workflowId = stack.incidentId(name);
+    const { incidentPhase } = await import('./harness');
+    await waitUntil('the incident to reach verify', async () => (await incidentPhase(stack.client, workflowId)) === 'verify', 30_000);
+    await stack.restartWorker();
+    const state = await closedIncident(stack.client, workflowId, 60_000);
+    assert.equal(state.outcome, 'auto_resolved');
+    assert.equal(mutatingCallsFor(stack.audit(), name).restart_container, 1, 'exactly one restart in the gateway audit');
+    assert.equal((await docker().getContainer(id).inspect()).State.Running, true);
+  });
+});
