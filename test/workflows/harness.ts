@@ -51,8 +51,10 @@ export function quietRuntime(): void {
 }
 
 export async function startEnv(): Promise<TestWorkflowEnvironment> {
+  // Check first: an installed runtime with nothing to run would keep the process alive.
+  const path = testServerPath();
   quietRuntime();
-  const env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: testServerPath() } } });
+  const env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path } } });
   // The test server knows no custom search attributes until they are registered, like the dev server.
   await env.connection.operatorService.addSearchAttributes({
     namespace: env.namespace ?? 'default',
