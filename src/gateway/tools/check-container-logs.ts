@@ -18,6 +18,8 @@ export const checkContainerLogs = defineTool({
   mutating: false,
   execute: async (args, target, _plan, env) => {
     const tail = Math.min(args.tail, env.logTailMax);
+    // One line more than the cap tells whether the cap cut anything the caller asked for.
+    const fetchTail = args.tail > tail ? tail + 1 : tail;
     let collected: { lines: string[]; dropped: boolean };
     try {
       collected = await timedDocker(env.ctx, async () => {
@@ -29,7 +31,7 @@ export const checkContainerLogs = defineTool({
               method: 'GET',
               isStream: true,
               statusCodes: { 200: true, 404: 'no such container', 500: 'server error' },
-              options: { stdout: true, stderr: true, follow: false, tail: String(tail) },
+              options: { stdout: true, stderr: true, follow: false, tail: String(fetchTail) },
             },
             (err, data) => (err ? reject(err) : resolve(data as Readable)),
           );
