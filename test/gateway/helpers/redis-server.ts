@@ -104,11 +104,21 @@ export class PrivateRedis {
     throw new Error(`redis-server on port ${this.port} did not answer PING within 5 s`);
   }
 
+  /** Freeze the server (SIGSTOP): connections stay open but nothing answers — a hung store. */
+  pause(): void {
+    this.child?.kill('SIGSTOP');
+  }
+
+  resume(): void {
+    this.child?.kill('SIGCONT');
+  }
+
   async stop(): Promise<void> {
     const child = this.child;
     if (!child) return;
     this.child = null;
     if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGCONT');
       const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
       child.kill('SIGKILL');
       await exited;

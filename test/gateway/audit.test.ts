@@ -1,0 +1,176 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { startGateway } from '../../src/gateway';
+import { AuditChainError, AuditLog, verifyAuditFile } from '../../src/gateway/audit';
+import { GatewayRefusal } from '../../src/gateway-client';
+import { repoRoot } from '../helpers/paths';
+import { GatewayFixture } from './helpers/fixture';
+
+/**
+ * The gateway's audit log is a hash chain with a head sidecar. `verifyAuditFile` (and
+ * `dockmedic audit verify`) pass on an untouched log and find a changed byte, a deleted line
+ * (middle or end) and a truncated tail. The gateway continues the chain across restarts and
+ * will not start on a log whose tail was cut.
+ */
+let f: GatewayFixture;
+let work: string;
+
+function copyLog(name: string): string {
+  const dest = join(work, `${name}.jsonl`);
+  copyFileSync(f.auditFile, dest);
+  copyFileSync(`${f.auditFile}.head`, `${dest}.head`);
+  return dest;
+}
+
+function lines(file: string): string[] {
+  return readFileSync(file, 'utf8').split('\n').slice(0, -1);
+}
+
+function cli(args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [join(repoRoot, 'dist/src/cli/main.js'), ...args], { encoding: 'utf8' });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+before(async () => {
+  f = await GatewayFixture.start({ suite: 'audit' });
+  work = mkdtempSync(join(tmpdir(), 'dmgw-audit-copies-'));
+  await f.containers.run('target');
+  const client = f.client();
+  // A mix of allowed and refused requests.
+  for (let i = 0; i < 6; i++) await client.call('inspect_container', { container: f.containers.name('target') });
+  for (let i = 0; i < 3; i++) await client.call('inspect_container', { container: f.containers.name('ghost') }).catch((e: unknown) => assert.ok(e instanceof GatewayRefusal));
+  await fetch(`${f.url}/v1/tools/restart_container`, { method: 'POST', body: '{}' });
+  await client.call('check_container_logs', { container: f.containers.name('target'), tail: 5 });
+});
+
+after(async () => {
+  await f?.close();
+  rmSync(work, { recursive: true, force: true });
+});
+
+void describe('verifyAuditFile', () => {
+  void it('passes on the untouched log, every record chained to the one before', async () => {
+    const result = await verifyAuditFile(f.auditFile);
+    assert.equal(result.ok, true, JSON.stringify(result.error));
+    assert.equal(result.records, 11);
+    const recs = lines(f.auditFile).map((l) => JSON.parse(l) as { prev: string; hash: string; seq: number });
+    recs.forEach((r, i) => {
+      assert.equal(r.seq, i);
+      if (i > 0) assert.equal(r.prev, recs[i - 1]!.hash);
+    });
+  });
+
+  void it('detects one changed byte (JSON still valid) at its line', async () => {
+    const file = copyLog('byte');
+    const text = readFileSync(file, 'utf8');
+    const ls = text.split('\n');
+    ls[4] = ls[4]!.replace('"verdict":"allowed"', '"verdict":"allowes"');
+    writeFileSync(file, ls.join('\n'));
+    const r = await verifyAuditFile(file);
+    assert.equal(r.ok, false);
+    assert.equal(r.error?.line, 5);
+    assert.equal(r.records, 4);
+  });
+
+  void it('detects one changed byte that breaks the JSON', async () => {
+    const file = copyLog('byte-json');
+    const buf = readFileSync(file);
+    const at = buf.indexOf('\n') + 1; // first byte of line 2
+    buf[at] = 0x5b; // '{' → '['
+    writeFileSync(file, buf);
+    const r = await verifyAuditFile(file);
+    assert.equal(r.ok, false);
+    assert.equal(r.error?.line, 2);
+  });
+
+  void it('detects a deleted line in the middle', async () => {
+    const file = copyLog('middle');
+    const ls = lines(file);
+    ls.splice(6, 1);
+    writeFileSync(file, ls.join('\n') + '\n');
+    const r = await verifyAuditFile(file);
+    assert.equal(r.ok, false);
+    assert.equal(r.error?.line, 7);
+  });
+
+  void it('detects whole trailing lines deleted (through the head sidecar)', async () => {
+    const file = copyLog('tail-lines');
+    const ls = lines(file);
+    writeFileSync(file, ls.slice(0, -2).join('\n') + '\n');
+    const r = await verifyAuditFile(file);
+    assert.equal(r.ok, false);
+    assert.equal(r.records, 9, 'what is there still verifies');
+    assert.equal(r.error?.line, 10);
+  });
+
+  void it('detects a truncated tail (cut inside the last line)', async () => {
+    const file = copyLog('truncated');
+    const size = readFileSync(file).length;
+    truncateSync(file, size - 40);
+    const r = await verifyAuditFile(file);
+    assert.equal(r.ok, false);
+    assert.equal(r.error?.line, 11);
+  });
+
+  void it('detects a missing head sidecar', async () => {
+    const file = copyLog('no-head');
+    rmSync(`${file}.head`);
+    assert.equal((await verifyAuditFile(file)).ok, false);
+  });
+});
+
+void describe('dockmedic audit verify', () => {
+  void it('exit 0 on an intact log, 1 on a broken one with the line; --json', () => {
+    const ok = cli(['audit', 'verify', f.auditFile]);
+    assert.equal(ok.status, 0, ok.stderr);
+    const broken = copyLog('cli-broken');
+    const ls = lines(broken);
+    ls.splice(2, 1);
+    writeFileSync(broken, ls.join('\n') + '\n');
+    const bad = cli(['audit', 'verify', broken]);
+    assert.equal(bad.status, 1);
+    assert.match(bad.stdout, /line 3/);
+    const json = cli(['audit', 'verify', broken, '--json']);
+    assert.equal(json.status, 1);
+    assert.deepEqual((JSON.parse(json.stdout) as { ok: boolean; error: { line: number } }).error.line, 3);
+    const missing = cli(['audit', 'verify', join(work, 'nope.jsonl')]);
+    assert.equal(missing.status, 1);
+  });
+});
+
+void describe('the chain across gateway restarts', () => {
+  void it('a restarted gateway continues the chain from the last record', async () => {
+    const before0 = await verifyAuditFile(f.auditFile);
+    await f.gateway.close();
+    f.gateway = await startGateway(f.config, { keysReloadIntervalMs: 0 });
+    const res = await f.client().call('inspect_container', { container: f.containers.name('target') });
+    const after0 = await verifyAuditFile(f.auditFile);
+    assert.equal(after0.ok, true, JSON.stringify(after0.error));
+    assert.equal(after0.records, before0.records + 1);
+    assert.equal(f.auditFor(res.requestId)?.prev, before0.lastHash);
+  });
+
+  void it('a log whose tail was cut is not continued: opening it fails with AuditChainError', () => {
+    const file = copyLog('refuse');
+    const ls = lines(file);
+    writeFileSync(file, ls.slice(0, -1).join('\n') + '\n');
+    assert.throws(() => AuditLog.open(file), AuditChainError);
+    truncateSync(file, readFileSync(file).length - 10);
+    assert.throws(() => AuditLog.open(file), AuditChainError);
+  });
+
+  void it('a crash between the line and its head update is repaired on open', async () => {
+    const file = copyLog('crash');
+    const ls = lines(file);
+    const last = JSON.parse(ls.at(-1)!) as { seq: number; prev: string };
+    // The head as it was before the last append.
+    writeFileSync(`${file}.head`, JSON.stringify({ count: last.seq, hash: last.prev }).padEnd(127) + '\n');
+    const log = AuditLog.open(file);
+    log.close();
+    assert.equal((await verifyAuditFile(file)).ok, true);
+  });
+});
