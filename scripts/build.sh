@@ -31,6 +31,11 @@ stale() {
     -newer "$OK" -print -quit 2>/dev/null) ]]
 }
 
+# Concurrent builds in one tree (two `make test` at once) would write dist/ together.
+mkdir -p dist
+exec 9>dist/.build.lock
+flock -w 600 9 || { echo "build     another build has held dist/.build.lock for 10 minutes" >&2; exit 1; }
+
 prune_orphans
 if [[ ${1:-} != --force ]] && ! stale; then
   echo "build     ok (dist/ is up to date)"

@@ -26,7 +26,8 @@ fail() { printf 'setup: %s\n' "$*" >&2; exit 1; }
 # Run a noisy command with its output in a log; show the tail only when it fails.
 quietly() {
   local log=$1; shift
-  if ! "$@" >"$log" 2>&1; then
+  # 8>&-: a daemon a package's postinst starts must not inherit (and hold) the setup lock.
+  if ! "$@" >"$log" 2>&1 8>&-; then
     tail -n 30 "$log" >&2
     fail "failed: $* (full log: $log)"
   fi
@@ -148,6 +149,9 @@ ensure_build() {
 main() {
   preflight
   mkdir -p "$STATE"
+  # Several `make test` runs may start at once in one tree: one provisions, the others wait.
+  exec 8>"$STATE/.setup.lock"
+  flock -w 900 8 || fail "another setup.sh has held $STATE/.setup.lock for 15 minutes"
   ensure_apt
   ensure_temporal_tools
   ensure_node_modules

@@ -40,11 +40,21 @@ spawn() {
   local name=$1; shift
   mkdir -p "$RUN" "$LOG"
   printf '\n--- %s starting %s\n' "$(date -u +%FT%TZ)" "$*" >>"$LOG/$name.log"
-  setsid nohup "$@" >>"$LOG/$name.log" 2>&1 </dev/null &
+  # Close the lock descriptors (8: setup.sh, 9: this script): a long-lived child holding
+  # them would keep every later start waiting on the lock.
+  setsid nohup "$@" >>"$LOG/$name.log" 2>&1 </dev/null 8>&- 9>&- &
   echo $! >"$RUN/$name.pid"
 }
 
 show_log() { tail -n 20 "$LOG/$1.log" >&2 || true; }
+
+# started_alive NAME PROCESS: the process recorded in RUN/NAME.pid is alive and is PROCESS
+# (an earlier start of ours that is still coming up: wait for it rather than spawn another).
+started_alive() {
+  local pid
+  pid=$(cat "$RUN/$1.pid" 2>/dev/null) || return 1
+  [[ $pid =~ ^[0-9]+$ && $(cat "/proc/$pid/comm" 2>/dev/null) == "$2"* ]]
+}
 
 # --- Docker ---------------------------------------------------------------------------
 docker_up() { timeout 10 docker version --format '{{.Server.Version}}' >/dev/null 2>&1; }
@@ -56,7 +66,7 @@ start_docker() {
   fi
   command -v dockerd >/dev/null || fail "dockerd is not installed: run scripts/setup.sh (apt-get install docker.io)"
   command -v docker >/dev/null || fail "the docker client is not installed: run scripts/setup.sh (apt-get install docker.io)"
-  spawn dockerd dockerd "${DOCKERD_FLAGS[@]}"
+  started_alive dockerd dockerd || spawn dockerd dockerd "${DOCKERD_FLAGS[@]}"
   if ! wait_for 30 docker_up; then
     show_log dockerd
     fail "dockerd did not answer within 30 s (log: $LOG/dockerd.log)"
@@ -78,7 +88,7 @@ start_redis() {
   # request could be replayed within its timestamp window right after one.
   if ! redis-server --bind "$REDIS_HOST" --port "$REDIS_PORT" --protected-mode yes \
     --daemonize yes --pidfile "$RUN/redis.pid" --logfile "$LOG/redis.log" \
-    --dir "$STATE/redis" --save '' --appendonly yes --appendfsync everysec; then
+    --dir "$STATE/redis" --save '' --appendonly yes --appendfsync everysec 8>&- 9>&-; then
     show_log redis
     fail "redis-server did not start (log: $LOG/redis.log)"
   fi
@@ -129,7 +139,7 @@ start_temporal() {
       --db-filename "$STATE/temporal/dev.db" --log-level warn)
     local name
     for name in "${SEARCH_ATTRIBUTES[@]}"; do args+=(--search-attribute "$name=Keyword"); done
-    spawn temporal "$TEMPORAL" "${args[@]}"
+    started_alive temporal temporal || spawn temporal "$TEMPORAL" "${args[@]}"
     if ! wait_for 60 temporal_up; then
       show_log temporal
       fail "the Temporal dev server did not become healthy within 60 s (log: $LOG/temporal.log)"
@@ -191,6 +201,10 @@ main() {
   case $cmd in
     start)
       (($#)) || set -- docker redis temporal
+      # Two starts at once would race to spawn the same server: take turns.
+      mkdir -p "$STATE"
+      exec 9>"$STATE/.stack.lock"
+      flock -w 300 9 || fail "another stack.sh start has held $STATE/.stack.lock for 5 minutes"
       local c
       for c in "$@"; do
         case $c in
