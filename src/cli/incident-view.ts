@@ -1,4 +1,6 @@
-import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
+import type { Client, WorkflowExecutionInfo, WorkflowHandle } from '@temporalio/client';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { CliError } from './errors';
 import type { IncidentState } from '../../workflows/messages';
 import { INCIDENT_WORKFLOW_TYPE, SA, stateQuery } from '../../workflows/messages';
 
@@ -34,6 +36,16 @@ function summarize(info: Pick<WorkflowExecutionInfo, 'workflowId' | 'runId' | 't
   };
 }
 
+/** describe(), with "no such incident" as a user-facing error. */
+export async function describeIncident(handle: WorkflowHandle, id: string): ReturnType<WorkflowHandle['describe']> {
+  try {
+    return await handle.describe();
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) throw new CliError(`no incident with id ${id} (see \`dockmedic incidents list\`)`);
+    throw err;
+  }
+}
+
 /** Incidents from Temporal visibility, newest first. */
 export async function listIncidents(client: Client, opts: { open?: boolean; container?: string; limit?: number } = {}): Promise<IncidentSummary[]> {
   const clauses = [`WorkflowType = '${INCIDENT_WORKFLOW_TYPE}'`];
@@ -61,7 +73,7 @@ export async function listIncidents(client: Client, opts: { open?: boolean; cont
  */
 export async function getIncidentState(client: Client, id: string): Promise<{ summary: IncidentSummary; state: IncidentState }> {
   const handle = client.workflow.getHandle(id);
-  const info = await handle.describe();
+  const info = await describeIncident(handle, id);
   let state: IncidentState;
   if (info.status.name === 'RUNNING') {
     state = await handle.query(stateQuery);

@@ -3,6 +3,8 @@ import { loadConfig } from '../../config';
 import { connectTemporal } from '../../runtime/temporal';
 import type { ResponseAction } from '../../../workflows/messages';
 import { respondSignal, stateQuery } from '../../../workflows/messages';
+import { CliError } from '../errors';
+import { describeIncident } from '../incident-view';
 import { printJson } from '../table';
 
 /** CLI words for the respond signal's actions. */
@@ -24,14 +26,14 @@ export function registerRespond(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (id: string, word: string, opts: { by: string; comment?: string; json?: boolean }) => {
       const action = WORDS[word];
-      if (!action) throw new Error(`unknown action '${word}': use approve, reject, ack or resolve`);
-      if (!/^[\w.@ -]{1,64}$/.test(opts.by)) throw new Error('--by must be 1–64 characters of letters, digits, space, . _ @ -');
-      if (opts.comment !== undefined && opts.comment.length > 2000) throw new Error('--comment is limited to 2000 characters');
+      if (!action) throw new CliError(`unknown action '${word}': use approve, reject, ack or resolve`);
+      if (!/^[\w.@ -]{1,64}$/.test(opts.by)) throw new CliError('--by must be 1–64 characters of letters, digits, space, . _ @ -');
+      if (opts.comment !== undefined && opts.comment.length > 2000) throw new CliError('--comment is limited to 2000 characters');
       const config = loadConfig();
       const client = await connectTemporal(config);
       try {
         const handle = client.workflow.getHandle(id);
-        const desc = await handle.describe();
+        const desc = await describeIncident(handle, id);
         if (desc.status.name !== 'RUNNING') throw new NotWaitingError(`incident ${id} is closed (${desc.status.name.toLowerCase()}); nothing to answer`);
         const state = await handle.query(stateQuery);
         const pending = state.pendingEscalation;
