@@ -108,7 +108,7 @@ missing_search_attributes() {
   listed=$(timeout 20 "$TEMPORAL" operator search-attribute list --address "$TEMPORAL_ADDRESS") ||
     fail "cannot list search attributes on $TEMPORAL_ADDRESS"
   for name in "${SEARCH_ATTRIBUTES[@]}"; do
-    grep -Eq "(^|[[:space:]])$name[[:space:]]+Keyword([[:space:]]|$)" <<<"$listed" || echo "$name"
+    grep -Eq "(^|[[:space:]])${name}[[:space:]]+Keyword([[:space:]]|$)" <<<"$listed" || echo "$name"
   done
 }
 
