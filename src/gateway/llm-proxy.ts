@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { RequestContext } from './context';
-import type { RateLimiter, WindowLimit } from './rate-limit';
+import type Redis from 'ioredis';
+import type { WindowLimit } from './rate-limit';
 
 /**
  * ───────────────────────────── EXTENSION POINT: LLM proxy ─────────────────────────────
@@ -9,8 +10,9 @@ import type { RateLimiter, WindowLimit } from './rate-limit';
  * implementation the gateway refuses with `llm_not_configured`.
  *
  * An implementation (another issue) forwards to the OpenAI-compatible upstream with the
- * server-side API key, enforces the token budget with `limiter` + `tokenWindow`, and returns
- * the upstream answer. It must not log or audit prompts (they carry container logs); it sets
+ * server-side API key, enforces the per-agent token budget `tokenWindow` in `store` (a sum of
+ * tokens per window, atomically, failing closed like every Redis step), and returns the
+ * upstream answer. It must not log or audit prompts (they carry container logs); it sets
  * `ctx.resultSummary` to something small (model, token counts) for the audit record.
  * ─────────────────────────────────────────────────────────────────────────────────────
  */
@@ -24,7 +26,8 @@ export interface LlmProxyInput {
   /** The raw request body, already authenticated and within the size limit. */
   body: Buffer;
   req: IncomingMessage;
-  limiter: RateLimiter;
+  /** The gateway's Redis connection (no offline queue: fails fast when Redis is down). */
+  store: Redis;
   /** The per-agent token window from config (`limits.llmTokens`). */
   tokenWindow: WindowLimit;
 }

@@ -1,5 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type Docker from 'dockerode';
+import type Redis from 'ioredis';
+import type { Admission } from './admission';
 import type { MemoryBoundsPolicy } from './bounds';
 import type { RequestContext } from './context';
 import { mark } from './context';
@@ -9,12 +11,12 @@ import type { Keyring } from './keyring';
 import { canonicalContainerKey, CONTAINER_WINDOW, containerAliasKey, llmWindows, RAW_REF_PREFIX, toolWindows } from './limits';
 import type { LlmProxy } from './llm-proxy';
 import { ContainerRef, ToolRequestBody } from './protocol';
-import type { RateLimiter } from './rate-limit';
+import type { RateLimiter, WindowLimit } from './rate-limit';
 import { readBody } from './read-body';
 import { Refusal } from './refusal';
-import type { ReplayGuard } from './replay-guard';
 import { resolveInScope } from './scope';
 import type { GatewaySettings } from './settings';
+import type { SignedHeaders } from './signed-headers';
 import { parseSignedHeaders } from './signed-headers';
 import { findTool } from './tools/registry';
 import type { ToolEnv } from './tools/tool';
@@ -26,7 +28,8 @@ export interface PipelineDeps {
   settings: GatewaySettings;
   bounds: MemoryBoundsPolicy;
   keyring: Keyring;
-  replay: ReplayGuard;
+  store: Redis;
+  admission: Admission;
   limiter: RateLimiter;
   idempotency: IdempotencyStore;
   docker: Docker;
@@ -66,8 +69,8 @@ function zodMessage(issues: readonly { path: PropertyKey[]; message: string }[])
     .slice(0, 500);
 }
 
-/** Steps 1–3, shared by every signed route: parse (body within the limit), HMAC, replay. */
-async function authenticate(deps: PipelineDeps, ctx: RequestContext, req: IncomingMessage): Promise<{ auth: Authenticated; body: Buffer }> {
+/** Steps 1–2, shared by every signed route: parse (headers, body within the limit) and HMAC. */
+async function authenticate(deps: PipelineDeps, ctx: RequestContext, req: IncomingMessage): Promise<{ auth: Authenticated; headers: SignedHeaders; body: Buffer }> {
   // Headers are checked before the body is read: an unsigned request costs no body buffering.
   const headers = parseSignedHeaders(req.headers);
   ctx.keyId = headers.keyId;
@@ -77,9 +80,22 @@ async function authenticate(deps: PipelineDeps, ctx: RequestContext, req: Incomi
   const auth = verifySignature(deps.keyring, headers, { method: ctx.method, path: ctx.path, body }, deps.settings.clockSkewSeconds);
   ctx.agent = auth.agentId;
   mark(ctx, 'hmac');
-  await deps.replay.claim(headers.keyId, headers.nonce, headers.timestamp, deps.settings.nonceTtlSeconds);
+  return { auth, headers, body };
+}
+
+/** Steps 3–4: replay check, then every applicable rate-limit window (one Redis round trip, see admission.ts). */
+async function admit(deps: PipelineDeps, ctx: RequestContext, headers: SignedHeaders, windows: readonly WindowLimit[]): Promise<string[]> {
+  const charged = await deps.admission.admit({
+    keyId: headers.keyId,
+    nonce: headers.nonce,
+    timestamp: headers.timestamp,
+    nonceTtlSeconds: deps.settings.nonceTtlSeconds,
+    windows,
+    eventId: ctx.requestId,
+  });
   mark(ctx, 'replay');
-  return { auth, body };
+  mark(ctx, 'rateLimit');
+  return charged;
 }
 
 function replayedResponse(ctx: RequestContext, stored: StoredOutcome): PipelineResponse {
@@ -95,15 +111,14 @@ function replayedResponse(ctx: RequestContext, stored: StoredOutcome): PipelineR
  */
 export async function runToolCall(deps: PipelineDeps, ctx: RequestContext, req: IncomingMessage, toolName: string): Promise<PipelineResponse> {
   ctx.tool = toolName.slice(0, 64);
-  const { auth, body } = await authenticate(deps, ctx, req);
+  const { auth, headers, body } = await authenticate(deps, ctx, req);
 
-  // Rate limits: every applicable window checked and charged in one atomic script.
+  // Replay, then rate limits: every applicable window checked and charged in one atomic script.
   const tool = findTool(toolName);
   const mutating = tool?.mutating ?? false;
   const json = parseJson(body);
   const windows = toolWindows(deps.settings.limits, auth.agentId, mutating, mutating ? peekContainer(json) : null);
-  const chargedKeys = await deps.limiter.consume(windows, ctx.requestId);
-  mark(ctx, 'rateLimit');
+  const chargedKeys = await admit(deps, ctx, headers, windows);
 
   // Validate.
   if (ctx.method !== 'POST') throw new Refusal('method_not_allowed', 'tools are called with POST');
@@ -174,11 +189,10 @@ export async function runToolCall(deps: PipelineDeps, ctx: RequestContext, req: 
 /** `POST /llm/v1/chat/completions`: the shared steps, the LLM request window, then the proxy (extension point). */
 export async function runLlmCall(deps: PipelineDeps, ctx: RequestContext, req: IncomingMessage): Promise<PipelineResponse> {
   ctx.tool = 'llm.chat.completions';
-  const { auth, body } = await authenticate(deps, ctx, req);
+  const { auth, headers, body } = await authenticate(deps, ctx, req);
   const windows = llmWindows(deps.settings.limits, auth.agentId);
-  await deps.limiter.consume([windows.requests], ctx.requestId);
-  mark(ctx, 'rateLimit');
+  await admit(deps, ctx, headers, [windows.requests]);
   if (ctx.method !== 'POST') throw new Refusal('method_not_allowed', 'chat completions are requested with POST');
   if (!deps.llmProxy) throw new Refusal('llm_not_configured', 'no LLM is configured on this gateway; the policy decides alone');
-  return deps.llmProxy.handle({ ctx, agentId: auth.agentId, body, req, limiter: deps.limiter, tokenWindow: windows.tokens });
+  return deps.llmProxy.handle({ ctx, agentId: auth.agentId, body, req, store: deps.store, tokenWindow: windows.tokens });
 }

@@ -17,42 +17,46 @@ export interface WindowLimit {
 }
 
 /**
- * Check every applicable window and record the event in all of them only if all pass — in one
- * Lua script, so concurrent requests cannot both see "one left" (the GET-then-INCR race).
+ * Rate-limit step (Lua fragment, run inside the admission script after the replay step).
+ * Checks every applicable window and records the event in all of them only if all pass —
+ * atomically, so concurrent requests cannot both see "one left" (the GET-then-INCR race).
  * Windows are sorted sets of event timestamps (Redis server time, so several gateways agree).
- * ARGV: member, then per window: limit, window ms, alias key ('' for none).
- * Returns {1, key used per window…} or {0, index of the tightest window, ms until it has room}.
+ * Window keys are KEYS[3..]; ARGV[3] is the event id, then per window: limit, window ms,
+ * alias key ('' for none). Returns {1, key used per window…} or {0, index of the tightest
+ * window, ms until it has room}.
  */
-const SLIDING_WINDOWS_LUA = `
+export const SLIDING_WINDOWS_LUA = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local member = ARGV[1]
+local member = ARGV[3]
 local keys = {}
 local worst, blocked = 0, 0
-for i, key in ipairs(KEYS) do
-  local limit = tonumber(ARGV[i * 3 - 1])
-  local window = tonumber(ARGV[i * 3])
-  local alias = ARGV[i * 3 + 1]
+for i = 3, #KEYS do
+  local w = i - 2
+  local key = KEYS[i]
+  local limit = tonumber(ARGV[w * 3 + 1])
+  local window = tonumber(ARGV[w * 3 + 2])
+  local alias = ARGV[w * 3 + 3]
   if alias ~= '' then
     local canonical = redis.call('GET', alias)
     if canonical then key = canonical end
   end
-  keys[i] = key
+  keys[w] = key
   redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
   local count = redis.call('ZCARD', key)
   if count >= limit then
     local oldest = redis.call('ZRANGE', key, count - limit, count - limit, 'WITHSCORES')
     local wait = tonumber(oldest[2]) + window - now
     if wait < 1 then wait = 1 end
-    if wait > worst then worst, blocked = wait, i end
+    if wait > worst then worst, blocked = wait, w end
   end
 end
 if blocked > 0 then return {0, blocked, worst} end
 local used = {1}
-for i, key in ipairs(keys) do
+for w, key in ipairs(keys) do
   redis.call('ZADD', key, now, member)
-  redis.call('PEXPIRE', key, tonumber(ARGV[i * 3]))
-  used[i + 1] = key
+  redis.call('PEXPIRE', key, tonumber(ARGV[w * 3 + 2]))
+  used[w + 1] = key
 end
 return used
 `;
@@ -98,10 +102,9 @@ end
 return {1}
 `;
 
-type Checker = (numKeys: number, ...args: (string | number)[]) => Promise<(number | string)[]>;
 type Rebinder = (numKeys: number, ...args: (string | number)[]) => Promise<number[]>;
 
-function rateLimited(w: { name: string; limit: number; windowSeconds: number } | undefined, waitMs: number): Refusal {
+export function rateLimited(w: { name: string; limit: number; windowSeconds: number } | undefined, waitMs: number): Refusal {
   return new Refusal(
     'rate_limited',
     w ? `rate limit ${w.name} reached: ${w.limit} per ${w.windowSeconds} s` : 'rate limit reached',
@@ -109,32 +112,14 @@ function rateLimited(w: { name: string; limit: number; windowSeconds: number } |
   );
 }
 
+/** The part of rate limiting that happens after scope: settling the per-container window on the container's real id. */
 export class RateLimiter {
-  private readonly check: Checker;
   private readonly rebindScript: Rebinder;
 
   constructor(redis: Redis) {
-    // EVALSHA with a transparent EVAL fallback; the scripts are loaded once per connection.
-    redis.defineCommand('dockmedicSlidingWindows', { lua: SLIDING_WINDOWS_LUA });
+    // EVALSHA with a transparent EVAL fallback; the script is loaded once per connection.
     redis.defineCommand('dockmedicRebindWindow', { lua: REBIND_LUA });
-    const r = redis as unknown as { dockmedicSlidingWindows: Checker; dockmedicRebindWindow: Rebinder };
-    this.check = r.dockmedicSlidingWindows.bind(redis);
-    this.rebindScript = r.dockmedicRebindWindow.bind(redis);
-  }
-
-  /**
-   * Record one event in every window, or refuse with `rate_limited` and a Retry-After if any
-   * window is full. Returns the key each window was charged under (after alias resolution).
-   */
-  async consume(windows: readonly WindowLimit[], eventId: string): Promise<string[]> {
-    if (windows.length === 0) return [];
-    const args: (string | number)[] = [];
-    for (const w of windows) args.push(w.key);
-    args.push(eventId);
-    for (const w of windows) args.push(w.limit, w.windowSeconds * 1000, w.alias ?? '');
-    const reply = await storeStep('rate limit', () => this.check(windows.length, ...args));
-    if (reply[0] !== 1) throw rateLimited(windows[Number(reply[1]) - 1], Number(reply[2]));
-    return reply.slice(1).map(String);
+    this.rebindScript = (redis as unknown as { dockmedicRebindWindow: Rebinder }).dockmedicRebindWindow.bind(redis);
   }
 
   /** After scope: charge the event to the container's canonical window (see REBIND_LUA); refuses if that window is full. */

@@ -1,42 +1,33 @@
-import type Redis from 'ioredis';
-import { Refusal } from './refusal';
-import { storeStep } from './store';
-
 /**
- * `SET nonce:<keyId>:<nonce> 1 NX EX ttl`, guarded by the store's "nonce epoch": the moment the
- * store's nonce memory began. Redis runs without persistence, so after a restart it has
- * forgotten every nonce; a request signed before that moment could be a replay the store can
- * no longer recognise, and is refused. Returns 1 accepted, 0 nonce seen, -1 signed before the epoch.
+ * Replay step (Lua fragment, run first inside the admission script — see admission.ts).
+ *
+ * `SET nonce:<keyId>:<nonce> 1 NX EX ttl`: a nonce is accepted once per key and remembered
+ * for `ttl`, which the gateway requires to be at least twice the clock skew, so a captured
+ * request can never be sent again while its timestamp is still acceptable.
+ *
+ * Guarded by the store's "nonce epoch", the moment the store's nonce memory began: Redis runs
+ * without persistence, so after a restart it has forgotten every nonce, and a request signed
+ * before that moment could be a replay the store can no longer recognise; it is refused. The
+ * epoch is the Redis server's start time (TIME − uptime), not the first request's: nothing
+ * could have been accepted by this store before it started, and a request signed a moment
+ * before the first claim is legitimate.
+ *
+ * KEYS[1] nonce key, KEYS[2] epoch key; ARGV[1] request timestamp, ARGV[2] ttl seconds.
+ * Falls through when the nonce is fresh; returns {-1} (seen) or {-2} (signed before the epoch).
  */
-const CLAIM_NONCE_LUA = `
+export const REPLAY_LUA = `
 local epoch = redis.call('GET', KEYS[2])
 if not epoch then
-  epoch = redis.call('TIME')[1]
+  local uptime = tonumber(string.match(redis.call('INFO', 'server'), 'uptime_in_seconds:(%d+)')) or 0
+  epoch = tonumber(redis.call('TIME')[1]) - uptime
   redis.call('SET', KEYS[2], epoch)
 end
-if tonumber(ARGV[1]) < tonumber(epoch) then return -1 end
-if redis.call('SET', KEYS[1], '1', 'NX', 'EX', tonumber(ARGV[2])) then return 1 end
-return 0
+if tonumber(ARGV[1]) < tonumber(epoch) then return {-2} end
+if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', tonumber(ARGV[2])) then return {-1} end
 `;
 
-type Claim = (nonceKey: string, epochKey: string, timestamp: number, ttlSeconds: number) => Promise<number>;
+export const NONCE_EPOCH_KEY = 'nonce-epoch';
 
-/**
- * Replay step: a nonce is accepted once per key. It is remembered for `ttlSeconds`, which the
- * gateway requires to be at least twice the clock skew, so a captured request can never be
- * sent again while its timestamp is still acceptable.
- */
-export class ReplayGuard {
-  private readonly claimScript: Claim;
-
-  constructor(redis: Redis) {
-    redis.defineCommand('dockmedicClaimNonce', { numberOfKeys: 2, lua: CLAIM_NONCE_LUA });
-    this.claimScript = (redis as unknown as { dockmedicClaimNonce: Claim }).dockmedicClaimNonce.bind(redis);
-  }
-
-  async claim(keyId: string, nonce: string, timestamp: number, ttlSeconds: number): Promise<void> {
-    const r = await storeStep('replay check', () => this.claimScript(`nonce:${keyId}:${nonce}`, 'nonce-epoch', timestamp, ttlSeconds));
-    if (r === 0) throw new Refusal('replayed_nonce', 'this nonce has already been used');
-    if (r === -1) throw new Refusal('timestamp_stale', 'signed before the gateway’s replay memory began (its store restarted); sign the request again');
-  }
+export function nonceKey(keyId: string, nonce: string): string {
+  return `nonce:${keyId}:${nonce}`;
 }

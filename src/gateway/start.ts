@@ -3,6 +3,7 @@ import Docker from 'dockerode';
 import type Redis from 'ioredis';
 import type { Config } from '../config';
 import { ConfigError } from '../config';
+import { Admission } from './admission';
 import { AuditLog } from './audit/audit-log';
 import type { AuditRecord } from './audit/record';
 import { IdempotencyStore } from './idempotency';
@@ -10,7 +11,6 @@ import { Keyring } from './keyring';
 import type { LlmProxy } from './llm-proxy';
 import type { PipelineDeps } from './pipeline';
 import { RateLimiter } from './rate-limit';
-import { ReplayGuard } from './replay-guard';
 import type { RequestTiming } from './server';
 import { createGatewayServer } from './server';
 import { connectStore, waitReady } from './store';
@@ -61,7 +61,8 @@ export async function startGateway(config: Config, deps: GatewayDeps = {}): Prom
       settings,
       bounds: { memoryMaxFactor: config.policy.memoryMaxFactor, memoryCeilingBytes: config.policy.memoryCeilingBytes },
       keyring,
-      replay: new ReplayGuard(redis),
+      store: redis,
+      admission: new Admission(redis),
       limiter: new RateLimiter(redis),
       idempotency: new IdempotencyStore(redis, settings.idempotencyTtlSeconds),
       docker,
