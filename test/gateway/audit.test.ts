@@ -4,7 +4,6 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFil
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { startGateway } from '../../src/gateway';
 import { AuditChainError, AuditLog, verifyAuditFile } from '../../src/gateway/audit';
 import { GatewayRefusal } from '../../src/gateway-client';
 import { repoRoot } from '../helpers/paths';
@@ -145,8 +144,7 @@ void describe('dockmedic audit verify', () => {
 void describe('the chain across gateway restarts', () => {
   void it('a restarted gateway continues the chain from the last record', async () => {
     const before0 = await verifyAuditFile(f.auditFile);
-    await f.gateway.close();
-    f.gateway = await startGateway(f.config, { keysReloadIntervalMs: 0 });
+    await f.restartGateway();
     const res = await f.client().call('inspect_container', { container: f.containers.name('target') });
     const after0 = await verifyAuditFile(f.auditFile);
     assert.equal(after0.ok, true, JSON.stringify(after0.error));

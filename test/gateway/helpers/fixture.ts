@@ -72,8 +72,25 @@ export class GatewayFixture {
       ...(process.env.DOCKER_SOCKET ? { DOCKER_SOCKET: process.env.DOCKER_SOCKET } : {}),
       ...opts.env,
     });
-    f.gateway = await startGateway(f.config, { keysReloadIntervalMs: 0, ...opts.deps });
+    await f.restartGateway();
     return f;
+  }
+
+  /** (Re)start the in-process gateway on the same files and wait until it reaches Redis (the gateway itself serves at once and fails closed until then). */
+  async restartGateway(): Promise<void> {
+    await this.gateway?.close();
+    this.gateway = await startGateway(this.config, { keysReloadIntervalMs: 0, ...this.opts.deps });
+    await this.waitForStore();
+  }
+
+  async waitForStore(timeoutMs = 15_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const health = (await (await fetch(`${this.url}/healthz`)).json()) as { redis?: boolean };
+      if (health.redis) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`the gateway did not reach its Redis at ${this.redis.url} within ${timeoutMs} ms`);
   }
 
   get url(): string {
