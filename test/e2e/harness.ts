@@ -1,5 +1,6 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync, mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -11,6 +12,7 @@ import type { IncidentState } from '../../workflows/messages';
 import { stateQuery } from '../../workflows/messages';
 import type { Spawned } from '../helpers/processes';
 import { killLeftoverProcesses, spawnDockmedic } from '../helpers/processes';
+import { repoRoot } from '../helpers/paths';
 import { cleanupTestContainers, requireStack, TEMPORAL_ADDRESS } from '../helpers/stack';
 
 export const MUTATING = ['restart_container', 'start_container', 'update_container_resources'] as const;
@@ -67,7 +69,7 @@ export async function startE2eStack(extraEnv: NodeJS.ProcessEnv = {}): Promise<E
     DOCKMEDIC_GATEWAY_PORT: String(port),
     TEMPORAL_ADDRESS,
     DOCKMEDIC_STABILIZATION_SECONDS: '8',
-    DOCKMEDIC_LADDER: 'level-1:3,level-2:3',
+    DOCKMEDIC_LADDER: 'level-1:6,level-2:4',
     DOCKMEDIC_RESOLVE_TIMEOUT_SECONDS: '30',
     DOCKMEDIC_CRASHLOOP_DEATHS: '3',
     DOCKMEDIC_CRASHLOOP_WINDOW_SECONDS: '60',
@@ -176,4 +178,14 @@ export async function incidentPhase(client: Client, workflowId: string): Promise
   } catch {
     return undefined;
   }
+}
+
+/** Run the dockmedic CLI against the stack; returns exit code and output. */
+export function runCli(stack: Pick<E2eStack, 'env'>, args: string[], extraEnv: NodeJS.ProcessEnv = {}): { code: number; stdout: string; stderr: string } {
+  const res = spawnSync(process.execPath, [join(repoRoot, 'dist/src/cli/main.js'), ...args], {
+    env: { ...process.env, ...stack.env, ...extraEnv },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  return { code: res.status ?? -1, stdout: res.stdout, stderr: res.stderr };
 }

@@ -7,7 +7,7 @@ import { SCENARIOS } from '../../src/drills/scenarios';
 import { docker } from '../helpers/stack';
 import { runScenarioContainer } from '../helpers/scenario';
 import type { E2eStack } from './harness';
-import { auditRecordsFor, closedIncident, mutatingCallsFor, scheduledActivities, startE2eStack, waitUntil } from './harness';
+import { auditRecordsFor, closedIncident, mutatingCallsFor, runCli, scheduledActivities, startE2eStack, waitUntil } from './harness';
 
 /**
  * DESIGN §6 scenarios 1–6, 8 and 9 on the real stack: Docker engine, Redis, Temporal dev server,
@@ -129,5 +129,68 @@ describe('end-to-end scenarios on the real stack', { timeout: 300_000 }, () => {
     assert.equal(state.outcome, 'auto_resolved');
     assert.equal(mutatingCallsFor(stack.audit(), name).restart_container, 1, 'exactly one restart in the gateway audit');
     assert.equal((await docker().getContainer(id).inspect()).State.Running, true);
+  });
+});
+
+describe('operating an incident with the CLI on the real stack', { timeout: 300_000 }, () => {
+  before(async () => {
+    stack = await startE2eStack();
+  });
+  after(async () => {
+    await stack?.close();
+  });
+
+  it('doctor is ready on the stack and names what is broken otherwise', () => {
+    const ok = runCli(stack, ['doctor', '--json']);
+    assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+    const report = JSON.parse(ok.stdout) as { ready: boolean; checks: { name: string; ok: boolean }[] };
+    assert.equal(report.ready, true);
+    const broken = runCli(stack, ['doctor', '--json'], { REDIS_URL: 'redis://127.0.0.1:1' });
+    assert.equal(broken.code, 1);
+    const checks = (JSON.parse(broken.stdout) as typeof report).checks;
+    assert.deepEqual(checks.filter((c) => !c.ok).map((c) => c.name), ['redis']);
+  });
+
+  it('approve by CLI runs the action through the gateway with approvedBy; list/show --json; a closed incident refuses answers', async () => {
+    const name = `${stack.runId}-approve`;
+    // Fails on its first two runs (so the policy's one restart does not help and it escalates), then stays up.
+    const failTwice = 'n=$(cat /tmp/n 2>/dev/null || echo 0); n=$((n+1)); echo $n > /tmp/n; if [ $n -ge 3 ]; then trap "exit 0" TERM; sleep 100000 & wait; else sleep 1; exit 1; fi';
+    const containerId = await runScenarioContainer({ name, cmd: failTwice, labels: { 'dockmedic.enable': 'true' } });
+    const id = stack.incidentId(name);
+    const { stateQuery } = await import('../../workflows/messages');
+    await waitUntil('the escalation to wait for an answer', async () => (await stack.client.workflow.getHandle(id).query(stateQuery)).pendingEscalation?.waitingFor.includes('approve'), 40_000);
+    const before = mutatingCallsFor(stack.audit(), name).restart_container;
+    assert.equal(before, 1, 'the policy restarted once before escalating');
+
+    const bad = runCli(stack, ['respond', id, 'resolve-now', '--by', 'alice']);
+    assert.equal(bad.code, 1, 'an unknown answer is refused');
+    const sent = runCli(stack, ['respond', id, 'approve', '--by', 'alice', '--comment', 'one more try']);
+    assert.equal(sent.code, 0, sent.stderr);
+
+    const state = await closedIncident(stack.client, id, 60_000);
+    assert.equal(state.outcome, 'approved');
+    const approved = state.decisionChain.filter((c) => c.tool === 'restart_container' && c.approvedBy === 'alice');
+    assert.equal(approved.length, 1, 'the approved restart is recorded with who approved it');
+    assert.equal(mutatingCallsFor(stack.audit(), name).restart_container, 2, 'the approved restart went through the gateway');
+    assert.equal((await docker().getContainer(containerId).inspect()).State.Running, true, 'the approved action took effect');
+
+    const again = runCli(stack, ['respond', id, 'approve', '--by', 'bob']);
+    assert.equal(again.code, 1, 'a closed incident refuses answers');
+    assert.equal(mutatingCallsFor(stack.audit(), name).restart_container, 2, 'and nothing ran');
+
+    const list = runCli(stack, ['incidents', 'list', '--json', '--container', name]);
+    assert.equal(list.code, 0, list.stderr);
+    const rows = JSON.parse(list.stdout) as Record<string, unknown>[];
+    assert.equal(rows.length, 1);
+    for (const field of ['id', 'container', 'failure', 'decision', 'outcome', 'phase', 'startedAt', 'closedAt']) assert.ok(rows[0]?.[field], `list --json has ${field}`);
+    assert.equal(rows[0]?.outcome, 'approved');
+
+    const show = runCli(stack, ['incidents', 'show', id, '--json']);
+    assert.equal(show.code, 0, show.stderr);
+    const detail = JSON.parse(show.stdout) as { facts: { exitCode: number }; rule: string; decisionChain: { tool: string; args: unknown; at: string }[]; responses: { action: string; by: string; comment?: string }[] };
+    assert.equal(detail.facts.exitCode, 1);
+    assert.equal(detail.rule, 'exit-recurrence');
+    assert.ok(detail.decisionChain.some((c) => c.tool === 'restart_container' && c.args && c.at));
+    assert.deepEqual(detail.responses.map((r) => [r.action, r.by, r.comment]), [['approve', 'alice', 'one more try']]);
   });
 });
