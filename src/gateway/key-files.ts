@@ -2,12 +2,9 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSy
 import { dirname } from 'node:path';
 import type { GatewayKeys } from '../signing';
 import { AgentCredentials, generateKeyId, generateSecret } from '../signing';
-import { readKeysFile } from './keyring';
+import { KeyFileError, readKeysFile } from './keyring';
 
-/** A key-file operation that cannot be done as asked; the message says why and what to do. */
-export class KeyFileError extends Error {
-  override name = 'KeyFileError';
-}
+export { KeyFileError };
 
 export interface KeyFilePaths {
   /** The gateway's keys file (every agent's keys). */
@@ -32,18 +29,18 @@ export function readAgentFile(path: string): AgentCredentials {
   } catch (err) {
     throw new KeyFileError(`cannot read agent key file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
-  const parsed = AgentCredentials.safeParse(JSON.parse(text));
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new KeyFileError(`agent key file ${path} is not JSON`);
+  }
+  const parsed = AgentCredentials.safeParse(json);
   if (!parsed.success) throw new KeyFileError(`agent key file ${path} is invalid`);
   return parsed.data;
 }
 
-function readGatewayFile(path: string): GatewayKeys {
-  try {
-    return readKeysFile(path);
-  } catch (err) {
-    throw new KeyFileError((err as Error).message);
-  }
-}
+const readGatewayFile = readKeysFile;
 
 /**
  * Create the gateway keys file and the agent file with one live key, unless they exist.

@@ -1,6 +1,11 @@
 import { readFileSync, statSync } from 'node:fs';
 import { GatewayKeys } from '../signing';
 
+/** A key file that is missing or invalid, or an operation on it that cannot be done; the message says what to do. */
+export class KeyFileError extends Error {
+  override name = 'KeyFileError';
+}
+
 /** One key as the gateway holds it: secret decoded once, owner attached. */
 export interface KeyEntry {
   agentId: string;
@@ -14,7 +19,7 @@ export function indexKeys(keys: GatewayKeys): Map<string, KeyEntry> {
   const byId = new Map<string, KeyEntry>();
   for (const [agentId, list] of Object.entries(keys.agents)) {
     for (const k of list) {
-      if (byId.has(k.keyId)) throw new Error(`key id ${k.keyId} appears more than once in the keys file`);
+      if (byId.has(k.keyId)) throw new KeyFileError(`key id ${k.keyId} appears more than once in the keys file`);
       byId.set(k.keyId, { agentId, keyId: k.keyId, secret: Buffer.from(k.secret, 'hex'), status: k.status });
     }
   }
@@ -26,10 +31,18 @@ export function readKeysFile(path: string): GatewayKeys {
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new Error(`cannot read gateway keys file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new KeyFileError(
+      `cannot read gateway keys file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message} (create it with \`dockmedic keys init\` or set DOCKMEDIC_GATEWAY_KEYS_FILE)`,
+    );
   }
-  const parsed = GatewayKeys.safeParse(JSON.parse(text));
-  if (!parsed.success) throw new Error(`gateway keys file ${path} is invalid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new KeyFileError(`gateway keys file ${path} is not JSON`);
+  }
+  const parsed = GatewayKeys.safeParse(json);
+  if (!parsed.success) throw new KeyFileError(`gateway keys file ${path} is invalid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   return parsed.data;
 }
 

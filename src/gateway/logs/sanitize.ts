@@ -20,7 +20,8 @@ const RULES: { re: RegExp; replace: (...m: string[]) => string }[] = [
   { re: /\b([a-z][a-z0-9+.-]*:\/\/[^\s:/@]+:)[^\s@/]+@/gi, replace: (_m, head) => `${head}${REDACTED}@` },
   // key=value / key: value where the key names a secret (password, token, api_key, aws_secret_access_key, …).
   {
-    re: /\b([A-Za-z0-9_.-]*(?:passw(?:or)?d|passwd|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|credentials?|auth)[A-Za-z0-9_.-]*)(["']?\s*[:=]\s*)(["']?)(?!\[REDACTED\]|(?:bearer|basic|digest)\s)([^\s"',;&]+)/gi,
+    // `auth` only as the end of a key (X-Auth, basic_auth), so `author:` is left alone.
+    re: /\b([A-Za-z0-9_.-]*(?:passw(?:or)?d|passwd|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|credentials?)[A-Za-z0-9_.-]*|[A-Za-z0-9_.-]*auth)(["']?\s*[:=]\s*)(["']?)(?!\[REDACTED\]|(?:bearer|basic|digest)\s)([^\s"',;&]+)/gi,
     replace: (_m, k, sep, q) => `${k}${sep}${q}${REDACTED}`,
   },
   // Well-known token shapes, wherever they appear.
