@@ -22,7 +22,8 @@ const CASES: { key: string; scenario: string; event: (action: string) => boolean
   { key: 'exit', scenario: 'exit-transient', event: (a) => a === 'die', tool: 'restart_container' },
 ];
 
-async function main(): Promise<void> {
+/** Runs the benchmark, prints a table and writes bench/results/event-to-action.json. */
+export async function runEventToAction(): Promise<Record<string, { n: number; p50_ms: number; p99_ms: number }>> {
   const stack = await startE2eStack({
     // Enough mutating budget for the whole run; the limits themselves are not what is measured.
     DOCKMEDIC_RL_AGENT_MUTATING: '100000',
@@ -90,12 +91,6 @@ async function main(): Promise<void> {
   mkdirSync(join(out, '..'), { recursive: true });
   writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
   process.stdout.write(`written ${out}\n`);
+  return results;
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    process.stderr.write(`benchmark failed: ${(err as Error).stack ?? String(err)}\n`);
-    process.exit(1);
-  },
-);
