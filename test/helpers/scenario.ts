@@ -1,5 +1,5 @@
 import type Docker from 'dockerode';
-import { docker, SCENARIO_IMAGE, TEST_LABEL } from './stack';
+import { docker, OWNER_PID_LABEL, SCENARIO_IMAGE, TEST_LABEL } from './stack';
 
 /** Docker's restart policies, written as on the `docker run --restart` command line. */
 export type RestartPolicy = 'no' | 'always' | 'unless-stopped' | 'on-failure' | `on-failure:${number}`;
@@ -62,7 +62,7 @@ export async function runScenarioContainer(opts: ScenarioOptions): Promise<strin
     name: opts.name,
     Image: SCENARIO_IMAGE,
     Cmd: typeof opts.cmd === 'string' ? ['/bin/sh', '-c', opts.cmd] : opts.cmd,
-    Labels: { ...opts.labels, [TEST_LABEL]: 'true' },
+    Labels: { ...opts.labels, [TEST_LABEL]: 'true', [OWNER_PID_LABEL]: String(process.pid) },
     Healthcheck: health && {
       Test: ['CMD-SHELL', health.cmd],
       Interval: ms(health.intervalMs ?? 1_000),

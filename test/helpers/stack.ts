@@ -97,11 +97,33 @@ export async function requireStack(): Promise<void> {
   }
 }
 
-/** Remove every container labelled `dockmedic.test`, running or not. Returns how many. */
-export async function cleanupTestContainers(): Promise<number> {
+/** The process that created a test container; its containers are its own to remove. */
+export const OWNER_PID_LABEL = 'dockmedic.test.pid';
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Remove test containers (label `dockmedic.test`) that this process made, or whose maker is
+ * gone (an interrupted earlier run). Containers of a test process still running are left alone,
+ * so test files and benchmarks that share the engine do not pull containers from under each other.
+ * `all` removes every test container. Returns how many were removed.
+ */
+export async function cleanupTestContainers(opts: { all?: boolean } = {}): Promise<number> {
   const containers = await docker().listContainers({ all: true, filters: { label: [TEST_LABEL] } });
+  const mine = containers.filter((c) => {
+    if (opts.all) return true;
+    const owner = Number(c.Labels?.[OWNER_PID_LABEL]);
+    return !Number.isInteger(owner) || owner === process.pid || !processAlive(owner);
+  });
   await Promise.all(
-    containers.map(async (c) => {
+    mine.map(async (c) => {
       try {
         await docker().getContainer(c.Id).remove({ force: true, v: true });
       } catch (err) {
@@ -110,5 +132,5 @@ export async function cleanupTestContainers(): Promise<number> {
       }
     }),
   );
-  return containers.length;
+  return mine.length;
 }

@@ -2,7 +2,7 @@ import type Docker from 'dockerode';
 import { LABELS } from '../../../src/gateway/protocol';
 import type { ScenarioOptions } from '../../helpers/scenario';
 import { runScenarioContainer } from '../../helpers/scenario';
-import { docker, SCENARIO_IMAGE } from '../../helpers/stack';
+import { docker, OWNER_PID_LABEL, SCENARIO_IMAGE } from '../../helpers/stack';
 
 export { docker };
 
@@ -85,7 +85,7 @@ export class SuiteContainers {
       Image: SCENARIO_IMAGE,
       Cmd: ['/bin/sh', '-c', "trap 'exit 0' TERM; while true; do sleep 1; done"],
       ...spec,
-      Labels: { [LABELS.enable]: 'true', ...spec.Labels, [LABELS.test]: 'true', [SUITE_LABEL]: this.suite },
+      Labels: { [LABELS.enable]: 'true', ...spec.Labels, [LABELS.test]: 'true', [SUITE_LABEL]: this.suite, [OWNER_PID_LABEL]: String(process.pid) },
       HostConfig: { NetworkMode: 'none', ...spec.HostConfig },
     });
     return c.id;
