@@ -17,7 +17,8 @@ export interface Spawned {
   stop: (signal?: NodeJS.Signals) => Promise<void>;
 }
 
-function alive(pid: number): boolean {
+/** Whether a process with this pid exists. */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -32,7 +33,7 @@ export function killLeftoverProcesses(): number {
   let killed = 0;
   for (const file of readdirSync(PID_DIR)) {
     const pid = Number(readFileSync(join(PID_DIR, file), 'utf8'));
-    if (Number.isInteger(pid) && pid > 1 && pid !== process.pid && alive(pid)) {
+    if (Number.isInteger(pid) && pid > 1 && pid !== process.pid && processAlive(pid)) {
       try {
         process.kill(-pid, 'SIGKILL');
       } catch {

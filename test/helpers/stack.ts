@@ -2,6 +2,7 @@ import { Connection } from '@temporalio/client';
 import Docker from 'dockerode';
 import { connect } from 'node:net';
 import { SEARCH_ATTRIBUTE_NAMES } from '../../workflows/messages';
+import { processAlive } from './processes';
 
 /** The image every scenario and test container runs (built by scripts/build-image.sh). */
 export const SCENARIO_IMAGE = 'dockmedic/scenario:1';
@@ -99,15 +100,6 @@ export async function requireStack(): Promise<void> {
 
 /** The process that created a test container; its containers are its own to remove. */
 export const OWNER_PID_LABEL = 'dockmedic.test.pid';
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /**
  * Remove test containers (label `dockmedic.test`) that this process made, or whose maker is
