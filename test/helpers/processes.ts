@@ -27,13 +27,17 @@ export function processAlive(pid: number): boolean {
   }
 }
 
-/** Kill processes recorded by an earlier, interrupted test run. */
+/**
+ * Kill processes recorded by an earlier, interrupted test run: those whose owning test process
+ * is gone. A concurrent run's processes (owner alive) are left alone.
+ */
 export function killLeftoverProcesses(): number {
   mkdirSync(PID_DIR, { recursive: true });
   let killed = 0;
   for (const file of readdirSync(PID_DIR)) {
-    const pid = Number(readFileSync(join(PID_DIR, file), 'utf8'));
-    if (Number.isInteger(pid) && pid > 1 && pid !== process.pid && processAlive(pid)) {
+    const [pid, owner] = readFileSync(join(PID_DIR, file), 'utf8').trim().split(/\s+/).map(Number);
+    if (owner !== undefined && Number.isInteger(owner) && owner !== process.pid && processAlive(owner)) continue;
+    if (pid !== undefined && Number.isInteger(pid) && pid > 1 && pid !== process.pid && processAlive(pid)) {
       try {
         process.kill(-pid, 'SIGKILL');
       } catch {
@@ -60,7 +64,7 @@ export function spawnDockmedic(name: string, args: string[], env: NodeJS.Process
     detached: true,
   });
   const pidFile = join(PID_DIR, `${name}-${child.pid}`);
-  writeFileSync(pidFile, String(child.pid));
+  writeFileSync(pidFile, `${child.pid} ${process.pid}`);
   let out = '';
   const waiters: { re: RegExp; resolve: () => void }[] = [];
   const onData = (chunk: Buffer) => {
