@@ -20,6 +20,19 @@ const ladder = z
     return levels;
   });
 
+/** `key=value[,key=value…]`: labels a container must carry, besides the opt-in, to be watched. */
+const watchSelector = z
+  .string()
+  .default('')
+  .transform((s, ctx) => {
+    const pairs = s.split(',').map((p) => p.trim()).filter(Boolean);
+    if (pairs.some((p) => !/^[A-Za-z0-9][A-Za-z0-9_.\/-]{0,127}=[A-Za-z0-9_.:\/-]{0,128}$/.test(p))) {
+      ctx.addIssue({ code: 'custom', message: 'expected key=value[,key=value…] label selectors' });
+      return z.NEVER;
+    }
+    return pairs;
+  });
+
 /**
  * Every setting dockmedic reads, by environment variable, with production defaults.
  * Parsed once at start-up (src/config/load.ts); the README lists the same variables.
@@ -71,6 +84,7 @@ export const Config = z
     DOCKMEDIC_LADDER: ladder,
     DOCKMEDIC_RESOLVE_TIMEOUT_SECONDS: int(4 * 3600, 1),
     DOCKMEDIC_WEBHOOK_URL: z.string().url().optional(),
+    DOCKMEDIC_WATCH_SELECTOR: watchSelector,
 
     DOCKMEDIC_MODEL: z.string().min(1).optional(),
     DOCKMEDIC_LLM_MAX_TURNS: int(3, 1),
@@ -121,6 +135,7 @@ export const Config = z
         crashLoopWindowSeconds: env.DOCKMEDIC_CRASHLOOP_WINDOW_SECONDS,
         stabilizationSeconds: env.DOCKMEDIC_STABILIZATION_SECONDS,
       },
+      watch: { selector: env.DOCKMEDIC_WATCH_SELECTOR },
       escalation: {
         ladder: env.DOCKMEDIC_LADDER,
         resolveTimeoutSeconds: env.DOCKMEDIC_RESOLVE_TIMEOUT_SECONDS,

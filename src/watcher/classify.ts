@@ -29,6 +29,14 @@ export type Verdict =
 /** Restart policies under which Docker restarts the container by itself. */
 export const SELF_RESTARTING_POLICIES: ReadonlySet<string> = new Set(['always', 'unless-stopped', 'on-failure']);
 
+/**
+ * Docker label filters for the containers this watcher handles: the opt-in plus the configured
+ * selector (so several dockmedic instances, or a drill beside production, can share a host).
+ */
+export function watchedLabels(selector: readonly string[]): string[] {
+  return ['dockmedic.enable=true', ...selector];
+}
+
 export function isOptedIn(labels: Record<string, string>): boolean {
   return labels['dockmedic.enable'] === 'true' && labels['dockmedic.stack'] === undefined;
 }

@@ -1,6 +1,6 @@
 import type Docker from 'dockerode';
 import type { Observation } from '../../workflows/messages';
-import { isOptedIn } from './classify';
+import { isOptedIn, watchedLabels } from './classify';
 
 /** A container that failed while nobody was watching, and what to tell its incident. */
 export interface Missed {
@@ -16,8 +16,8 @@ const STOPPED_BY_SIGTERM = 143;
  * Opted-in containers that are unhealthy now, or exited non-zero (or OOM-killed) inside
  * `windowSeconds`. Exits 0 and SIGTERM stops are an operator's doing and are left alone.
  */
-export async function findMissedFailures(docker: Docker, windowSeconds: number, now = Date.now()): Promise<Missed[]> {
-  const list = await docker.listContainers({ all: true, filters: { label: ['dockmedic.enable=true'] } });
+export async function findMissedFailures(docker: Docker, windowSeconds: number, selector: readonly string[] = [], now = Date.now()): Promise<Missed[]> {
+  const list = await docker.listContainers({ all: true, filters: { label: watchedLabels(selector) } });
   const missed: Missed[] = [];
   for (const summary of list) {
     if (!isOptedIn(summary.Labels ?? {})) continue;

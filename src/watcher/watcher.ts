@@ -4,7 +4,7 @@ import { createInterface } from 'node:readline';
 import type { Client } from '@temporalio/client';
 import type { Config } from '../config';
 import type { ContainerEvent, Verdict } from './classify';
-import { EventClassifier, toContainerEvent } from './classify';
+import { EventClassifier, toContainerEvent, watchedLabels } from './classify';
 import { IncidentStarter } from './incident-starter';
 import { findMissedFailures } from './reconcile';
 import { createLog } from '../runtime/log';
@@ -66,7 +66,7 @@ export class Watcher {
         const since = this.lastEventSeconds ?? Math.floor(Date.now() / 1000);
         const stream = (await this.opts.docker.getEvents({
           since,
-          filters: { type: ['container'], label: ['dockmedic.enable=true'] },
+          filters: { type: ['container'], label: watchedLabels(this.opts.config.watch.selector) },
         })) as unknown as Readable;
         this.stream = stream;
         this.lastEventSeconds ??= since;
@@ -139,7 +139,7 @@ export class Watcher {
 
   /** Open incidents for failures that happened while the watcher was not listening. */
   async reconcile(): Promise<number> {
-    const missed = await findMissedFailures(this.opts.docker, this.opts.reconcileWindowSeconds ?? 3600);
+    const missed = await findMissedFailures(this.opts.docker, this.opts.reconcileWindowSeconds ?? 3600, this.opts.config.watch.selector);
     for (const m of missed) {
       // A failure that already has an incident (open or closed since) was not missed.
       if (await this.starter.hasIncidentSince(m.name, m.observation.time)) continue;

@@ -14,6 +14,7 @@ import type { Spawned } from '../helpers/processes';
 import { killLeftoverProcesses, spawnDockmedic } from '../helpers/processes';
 import { repoRoot } from '../helpers/paths';
 import { cleanupTestContainers, requireStack, TEMPORAL_ADDRESS } from '../helpers/stack';
+import { RUN_LABEL } from '../helpers/scenario';
 
 export const MUTATING = ['restart_container', 'start_container', 'update_container_resources'] as const;
 
@@ -41,6 +42,9 @@ export interface E2eStack {
   watcher: Spawned;
   /** Start a fresh worker process (after killing the old one). */
   restartWorker(): Promise<void>;
+  /** Kill the watcher; `startWatcher` starts a new one. */
+  killWatcher(): Promise<void>;
+  startWatcher(): Promise<void>;
   incidentId(container: string): string;
   audit(): AuditRecord[];
   close(): Promise<void>;
@@ -73,13 +77,16 @@ export async function startE2eStack(extraEnv: NodeJS.ProcessEnv = {}): Promise<E
     DOCKMEDIC_RESOLVE_TIMEOUT_SECONDS: '30',
     DOCKMEDIC_CRASHLOOP_DEATHS: '3',
     DOCKMEDIC_CRASHLOOP_WINDOW_SECONDS: '60',
+    // This run's watcher acts on this run's containers only (see RUN_LABEL).
+    DOCKMEDIC_WATCH_SELECTOR: `${RUN_LABEL}=${runId}`,
     ...extraEnv,
   };
+  process.env.DOCKMEDIC_TEST_RUN = runId;
   const auditFile = join(stateDir, 'audit', 'gateway.jsonl');
   const gateway = spawnDockmedic(`gateway-${runId}`, ['gateway'], env);
   await gateway.waitFor(/gateway listening/);
   let worker = spawnDockmedic(`worker-${runId}`, ['worker'], env);
-  const watcher = spawnDockmedic(`watcher-${runId}`, ['watcher'], env);
+  let watcher = spawnDockmedic(`watcher-${runId}`, ['watcher'], env);
   await Promise.all([worker.waitFor(/worker started/, 60_000), watcher.waitFor(/watcher started/)]);
   const connection = await Connection.connect({ address: TEMPORAL_ADDRESS });
   const client = new TemporalClient({ connection });
@@ -94,7 +101,14 @@ export async function startE2eStack(extraEnv: NodeJS.ProcessEnv = {}): Promise<E
     get worker() {
       return worker;
     },
-    watcher,
+    get watcher() {
+      return watcher;
+    },
+    killWatcher: () => watcher.stop('SIGKILL'),
+    startWatcher: async () => {
+      watcher = spawnDockmedic(`watcher-${runId}`, ['watcher'], env);
+      await watcher.waitFor(/watcher started/);
+    },
     restartWorker: async () => {
       await worker.stop('SIGKILL');
       worker = spawnDockmedic(`worker-${runId}`, ['worker'], env);
@@ -111,6 +125,7 @@ export async function startE2eStack(extraEnv: NodeJS.ProcessEnv = {}): Promise<E
     close: async () => {
       await Promise.all([watcher.stop(), worker.stop(), gateway.stop()]);
       await connection.close();
+      delete process.env.DOCKMEDIC_TEST_RUN;
       await cleanupTestContainers();
       rmSync(stateDir, { recursive: true, force: true });
     },

@@ -118,6 +118,21 @@ describe('end-to-end scenarios on the real stack', { timeout: 300_000 }, () => {
     assert.equal(state.decisionChain.filter((c) => c.tool === 'restart_container').length, 1);
   });
 
+  it('a failure while the watcher was down is reconciled when it starts again', async () => {
+    await stack.killWatcher();
+    const name = `${stack.runId}-missed`;
+    const id = await runScenarioContainer({ name, cmd: 'if [ -f /tmp/ran ]; then trap "exit 0" TERM; sleep 100000 & wait; else touch /tmp/ran; exit 3; fi', labels: { 'dockmedic.enable': 'true' } });
+    await waitUntil('the container to exit', async () => (await docker().getContainer(id).inspect()).State.Status === 'exited', 10_000);
+    const workflowId = stack.incidentId(name);
+    await assert.rejects(stack.client.workflow.getHandle(workflowId).describe(), 'no incident while nobody watches');
+    await stack.startWatcher();
+    const state = await closedIncident(stack.client, workflowId, 60_000);
+    assert.equal(state.outcome, 'auto_resolved');
+    assert.equal(state.facts?.exitCode, 3);
+    assert.equal(mutatingCallsFor(stack.audit(), name).restart_container, 1);
+    assert.equal((await docker().getContainer(id).inspect()).State.Running, true);
+  });
+
   it('a worker killed with SIGKILL inside the verification window: the incident completes, one restart', async () => {
     const name = `${stack.runId}-sigkill`;
     const id = await runScenarioContainer({ name, cmd: 'if [ -f /tmp/ran ]; then trap "exit 0" TERM; sleep 100000 & wait; else touch /tmp/ran; sleep 1; exit 1; fi', labels: { 'dockmedic.enable': 'true' } });

@@ -51,6 +51,18 @@ async function removeEarlierTestContainer(name: string): Promise<void> {
   await container.remove({ force: true, v: true });
 }
 
+/** Label tying containers to the end-to-end run whose watcher selects them. */
+export const RUN_LABEL = 'dockmedic.test.run';
+
+/**
+ * While an end-to-end stack is up in this process (it sets DOCKMEDIC_TEST_RUN), its containers
+ * carry the run label, so only that stack's watcher acts on them.
+ */
+function runLabel(): Record<string, string> {
+  const run = process.env.DOCKMEDIC_TEST_RUN;
+  return run ? { [RUN_LABEL]: run } : {};
+}
+
 /**
  * Create and start a container from the scenario image with `--network none`, labelled
  * `dockmedic.test=true` (removed by cleanupTestContainers). Returns the container id.
@@ -62,7 +74,7 @@ export async function runScenarioContainer(opts: ScenarioOptions): Promise<strin
     name: opts.name,
     Image: SCENARIO_IMAGE,
     Cmd: typeof opts.cmd === 'string' ? ['/bin/sh', '-c', opts.cmd] : opts.cmd,
-    Labels: { ...opts.labels, [TEST_LABEL]: 'true', [OWNER_PID_LABEL]: String(process.pid) },
+    Labels: { ...opts.labels, [TEST_LABEL]: 'true', [OWNER_PID_LABEL]: String(process.pid), ...runLabel() },
     Healthcheck: health && {
       Test: ['CMD-SHELL', health.cmd],
       Interval: ms(health.intervalMs ?? 1_000),

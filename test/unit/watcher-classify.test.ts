@@ -73,3 +73,18 @@ describe('watcher event classification', () => {
     assert.equal(c.classify(ev('health_status: healthy', 2000)).kind, 'forward');
   });
 });
+
+describe('watch selector', () => {
+  it('always requires the opt-in label and adds the configured selector', async () => {
+    const { watchedLabels } = await import('../../src/watcher/classify');
+    assert.deepEqual(watchedLabels([]), ['dockmedic.enable=true']);
+    assert.deepEqual(watchedLabels(['team=payments']), ['dockmedic.enable=true', 'team=payments']);
+  });
+
+  it('DOCKMEDIC_WATCH_SELECTOR is parsed, and a malformed one stops start-up naming the variable', async () => {
+    const { loadConfig } = await import('../../src/config');
+    assert.deepEqual(loadConfig({ DOCKMEDIC_WATCH_SELECTOR: 'team=payments, tier=web' }).watch.selector, ['team=payments', 'tier=web']);
+    assert.deepEqual(loadConfig({}).watch.selector, []);
+    assert.throws(() => loadConfig({ DOCKMEDIC_WATCH_SELECTOR: 'no spaces allowed=x y' }), /DOCKMEDIC_WATCH_SELECTOR/);
+  });
+});
