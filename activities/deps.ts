@@ -1,4 +1,5 @@
 import type { Client } from '@temporalio/client';
+import type OpenAI from 'openai';
 import type { GatewayClient } from '../src/gateway-client';
 import type { Notifier } from './notifier';
 
@@ -11,6 +12,22 @@ export interface ActivityDeps {
   /** Where escalations go (webhook + structured log). */
   notifier: Notifier;
   settings?: ActivitySettings;
+  /** The model that advises (issue 4); absent = policy mode, `diagnoseIncident` says so and the policy decides. */
+  llm?: LlmDeps;
+}
+
+/** The worker's view of the model: a client whose base URL is the gateway's LLM proxy (it never holds the API key). */
+export interface LlmDeps {
+  /** From `createOpenAiClient` (maxRetries 0, every request signed by `gatewaySignedFetch`). */
+  openai: OpenAI;
+  /** DOCKMEDIC_MODEL. */
+  model: string;
+  /** DOCKMEDIC_LLM_MAX_TURNS: model calls per diagnosis, the answer included. */
+  maxTurns: number;
+  /** DOCKMEDIC_LLM_MAX_TOKENS: tokens per diagnosis, summed over its calls. */
+  maxTokens: number;
+  /** Bytes of each quoted tool result shown to the model (default 8 KiB). */
+  toolResultBytes?: number;
 }
 
 export interface ActivitySettings {

@@ -1,9 +1,10 @@
 import type { ActivityDeps } from './deps';
+import { createDiagnosisActivities } from './diagnosis';
 import { createDockerActivities } from './docker';
 import { createNotifyActivities } from './notify';
 import { createVisibilityActivities } from './visibility';
 
-export type { ActivityDeps, ActivitySettings } from './deps';
+export type { ActivityDeps, ActivitySettings, LlmDeps } from './deps';
 export type { MutationOutcome } from './docker';
 export { truncateLogs, idempotencyKey } from './docker';
 export * from './errors';
@@ -19,6 +20,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createDockerActivities(deps),
     ...createVisibilityActivities(deps),
     ...createNotifyActivities(deps),
+    ...createDiagnosisActivities(deps),
   };
 }
 

@@ -67,15 +67,36 @@ export function slackPayload(m: EscalationMessage): { text: string; blocks: unkn
   ];
   const evidence = n.evidence.length > 0 ? '```' + esc(n.evidence.join('\n').replace(/```/g, "'''")) + '```' : '_no evidence gathered_';
   const commands = '```' + esc(m.commands.join('\n')) + '```';
-  const text = [title, `Why: ${n.reason}`, `Recommended: ${n.recommendation}`, ...m.commands, ...(m.uiLink ? [m.uiLink] : [])].join('\n');
+  const advice = adviceLines(n);
+  const text = [title, `Why: ${n.reason}`, `Recommended: ${n.recommendation}`, ...advice.plain, ...m.commands, ...(m.uiLink ? [m.uiLink] : [])].join('\n');
   return {
     text,
     blocks: [
       { type: 'section', text: { type: 'mrkdwn', text: lines.join('\n') } },
       { type: 'section', text: { type: 'mrkdwn', text: `*Evidence*\n${evidence}` } },
+      ...(advice.mrkdwn ? [{ type: 'section', text: { type: 'mrkdwn', text: advice.mrkdwn } }] : []),
       { type: 'section', text: { type: 'mrkdwn', text: `*Respond* (next level paged in ${n.timeoutSeconds}s)\n${commands}` } },
     ],
   };
+}
+
+/**
+ * The advising model's view, for the person paged: what it proposed, its rationale and quoted
+ * evidence, and what the gate made of it. Model text is untrusted: quoted, escaped, never a command.
+ */
+function adviceLines(n: EscalationNotice): { plain: string[]; mrkdwn: string | null } {
+  const a = n.advice;
+  if (!a) return { plain: [], mrkdwn: null };
+  const proposed = a.proposedAction ? `proposed ${a.proposedAction} (failure ${a.failureType ?? '?'}, confidence ${a.confidence ?? '?'})` : 'no proposal';
+  const plain = [`Model ${a.model}: ${proposed}: ${a.note}`, ...(a.rationale ? [`Model rationale: ${a.rationale}`] : []), ...(a.evidence ?? []).map((e) => `Model evidence: ${e}`)];
+  const quote = (s: string) => '```' + esc(s.replace(/```/g, "'''")) + '```';
+  const mrkdwn = [
+    `*Model advice* (${esc(a.model)}, advice only; the policy decides): ${esc(proposed)}`,
+    `_${esc(a.note)}_`,
+    ...(a.rationale ? [`*Rationale*\n${quote(a.rationale)}`] : []),
+    ...(a.evidence && a.evidence.length > 0 ? [`*Quoted evidence*\n${quote(a.evidence.join('\n'))}`] : []),
+  ].join('\n');
+  return { plain, mrkdwn };
 }
 
 /** Posts to a Slack-compatible webhook with a timeout, and always logs a structured line first. */
@@ -99,6 +120,7 @@ export function createWebhookNotifier(opts: WebhookNotifierOptions = {}): Notifi
         reason: n.reason,
         evidence: n.evidence,
         recommendation: n.recommendation,
+        ...(n.advice ? { advice: n.advice } : {}),
         commands: m.commands,
         uiLink: m.uiLink,
         attempt: m.attempt,

@@ -27,6 +27,17 @@ export const ACTIVITY_OPTIONS = {
     scheduleToCloseTimeout: '1m',
     retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '5s', maximumAttempts: 4, nonRetryableErrorTypes },
   },
+  /**
+   * The model's diagnosis through the gateway's LLM proxy: slow, and retried only a few times
+   * (each attempt is a whole diagnosis of several model calls). On the last attempt the activity
+   * turns a timeout/429/5xx into a result, so the policy decides alone; timeouts are scaled to
+   * the turn budget by `llmActivityOptions`.
+   */
+  llm: {
+    startToCloseTimeout: '150s',
+    scheduleToCloseTimeout: '10m',
+    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 3, nonRetryableErrorTypes },
+  },
   /** Webhook + log. Retried for up to 10 minutes; the ladder does not wait for it. */
   notify: {
     startToCloseTimeout: '20s',
@@ -34,3 +45,13 @@ export const ACTIVITY_OPTIONS = {
     retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 10, nonRetryableErrorTypes },
   },
 } as const satisfies Record<string, ActivityOptions>;
+
+/**
+ * The `llm` set with timeouts sized to one incident's budget: each attempt may make `maxTurns`
+ * model calls of up to `timeoutSeconds` each, plus the read-only tool calls in between.
+ */
+export function llmActivityOptions(maxTurns: number, timeoutSeconds = 30): ActivityOptions {
+  const base = ACTIVITY_OPTIONS.llm;
+  const perAttempt = Math.ceil(maxTurns * (timeoutSeconds + 10) + 30);
+  return { ...base, startToCloseTimeout: `${perAttempt}s`, scheduleToCloseTimeout: `${perAttempt * base.retry.maximumAttempts + 60}s` };
+}

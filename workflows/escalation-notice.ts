@@ -28,4 +28,23 @@ export interface EscalationNotice {
   recommendation: string;
   waitingFor: ResponseAction[];
   uiUrl?: string;
+  /** What the advising model said, when one is configured (advice only: untrusted text, never run). */
+  advice?: EscalationAdvice;
+}
+
+/** The model's view for the person paged: its proposal, rationale and quoted evidence, and what the gate made of it. */
+export interface EscalationAdvice {
+  model: string;
+  /**
+   * agrees: same action as the policy; disagrees: a different one (the gate escalated, or the
+   * policy already did); disregarded: not weighed (the model tried to act); failed: no usable answer.
+   */
+  verdict: 'agrees' | 'disagrees' | 'disregarded' | 'failed';
+  proposedAction?: Action;
+  failureType?: FailureKind;
+  confidence?: number;
+  rationale?: string;
+  evidence?: string[];
+  /** One line on what happened to the advice. */
+  note: string;
 }

@@ -15,8 +15,10 @@ import type { Activities, MutationOutcome } from '../activities';
 import type { ContainerSummary, LogsResult } from '../src/gateway/protocol';
 import { POLICY_TABLE, decide, gate, raisedMemory } from '../src/policy';
 import type { Action, Decision, Facts, FailureKind } from '../src/policy/types';
-import { ACTIVITY_OPTIONS } from './activity-options';
-import type { EscalationNotice } from './escalation-notice';
+import { ACTIVITY_OPTIONS, llmActivityOptions } from './activity-options';
+import type { Advice, DiagnosisRequest, DiagnosisResult } from './diagnosis';
+import { adviceFrom } from './diagnosis';
+import type { EscalationAdvice, EscalationNotice } from './escalation-notice';
 import { evidenceLines, factsFrom, formatBytes } from './facts';
 import type { GatewayFailureDetails } from './failures';
 import { FAILURE_TYPES } from './failures';
@@ -28,6 +30,7 @@ const read = proxyActivities<Activities>(ACTIVITY_OPTIONS.dockerRead);
 const mutating = proxyActivities<Activities>(ACTIVITY_OPTIONS.dockerMutate);
 const visibility = proxyActivities<Activities>(ACTIVITY_OPTIONS.visibility);
 const notifications = proxyActivities<Activities>(ACTIVITY_OPTIONS.notify);
+const advisor = proxyActivities<Activities>(ACTIVITY_OPTIONS.llm);
 
 /** Log lines fetched as evidence when an incident escalates (the activity truncates them further). */
 const EVIDENCE_LOG_TAIL = 20;
@@ -63,6 +66,8 @@ class Incident {
   private facts: Facts | undefined;
   private decision: Decision | undefined;
   private readonly decisionHistory: Decision[] = [];
+  /** What the model advised, for the escalation notification. */
+  private adviceNotice: EscalationAdvice | undefined;
 
   constructor(private readonly input: IncidentInput) {
     const info = workflowInfo();
@@ -117,20 +122,27 @@ class Incident {
     }
 
     // An ignore decision never reaches the model; otherwise this is where it advises.
+    let advice: Advice | null = null;
     if (decision.action !== 'ignore') {
       this.setPhase('diagnose');
-      if (this.input.llm.enabled) this.note('model diagnosis is not available in this version: the policy decides alone');
+      if (this.input.llm.enabled) advice = await this.diagnose(facts);
     }
 
     this.setPhase('decide');
-    const gated = gate(decision.action, this.st.proposal?.proposedAction);
-    if (gated.disagreement && this.st.proposal) {
-      this.st.disagreement = { policy: decision.action, model: this.st.proposal.proposedAction, final: gated.action };
+    // The gate weighs a usable proposal only; it can make the decision more conservative, never less.
+    const gated = gate(decision.action, advice?.use ? advice.proposal.proposedAction : undefined);
+    const proposed = this.st.proposal?.proposedAction;
+    if (proposed !== undefined && proposed !== decision.action) {
+      this.st.disagreement = { policy: decision.action, model: proposed, final: gated.action };
     }
     this.setDecision(decision, gated.action);
+    if (advice) this.noteAdvice(advice, decision, gated.action);
 
     if (gated.action === 'ignore') return this.close('ignored');
-    if (gated.action === 'escalate') return this.escalate(decision.reason);
+    if (gated.action === 'escalate') {
+      if (decision.action === 'escalate') return this.escalate(decision.reason);
+      return this.escalate(`the model proposed ${proposed ?? '?'} where the policy decided ${decision.action} (${decision.rule}: ${decision.reason}); the model can only make a decision more conservative, so a person decides`);
+    }
 
     this.setPhase('act');
     const acted = await this.act(gated.action, decision.newMemoryBytes);
@@ -141,6 +153,89 @@ class Incident {
   }
 
   // ── phases ──────────────────────────────────────────────────────────────────────────────
+
+  /**
+   * Ask the model (through the gateway) what it makes of the facts. Advice only: nothing it says
+   * becomes an argument of any call. Any failure — no answer, a malformed one, budgets spent,
+   * retries exhausted — leaves the policy to decide alone, with the reason recorded.
+   */
+  private async diagnose(facts: Facts): Promise<Advice | null> {
+    const llm = this.input.llm;
+    const options = llmActivityOptions(llm.maxTurns, llm.timeoutSeconds);
+    const request: DiagnosisRequest = {
+      container: this.input.container,
+      containerId: this.input.containerId,
+      facts,
+      maxTurns: llm.maxTurns,
+      maxAttempts: options.retry?.maximumAttempts ?? 1,
+    };
+    const res = await this.tool(
+      'llm_diagnosis',
+      { container: this.input.containerId, maxTurns: llm.maxTurns },
+      () => advisor.diagnoseIncident.executeWithOptions({ ...options, summary: `model diagnosis of ${this.input.container}` }, [request]),
+      compactDiagnosis,
+    );
+    if (!res.ok) {
+      this.st.diagnosis = { model: '-', ok: false, reason: res.error.code, detail: res.error.message.slice(0, 500), turns: 0, tokens: 0, toolCalls: [], weighed: false };
+      this.adviceNotice = { model: '-', verdict: 'failed', note: `the model's diagnosis failed (${res.error.code}); the policy decided alone` };
+      this.note(`model diagnosis failed (${res.error.code}): ${res.error.message.slice(0, 300)}; the policy decides alone`);
+      return null;
+    }
+    const r: DiagnosisResult = res.value;
+    const advice = adviceFrom(r);
+    this.st.diagnosis = {
+      model: r.model,
+      ok: r.ok,
+      ...(r.reason ? { reason: r.reason } : {}),
+      ...(r.detail ? { detail: r.detail } : {}),
+      turns: r.turns,
+      tokens: r.tokens,
+      toolCalls: r.toolCalls,
+      weighed: advice?.use === true,
+      ...(advice && !advice.use ? { disregarded: advice.why } : {}),
+    };
+    if (r.otherContainers.length > 0) this.note(`the model asked to look at other containers (${r.otherContainers.join(', ')}); refused before any call`);
+    if (r.stoppedAtTurnLimit) this.note(`the model was stopped at its turn limit (${r.turns} of ${llm.maxTurns})`);
+    if (!advice) {
+      this.adviceNotice = { model: r.model, verdict: 'failed', note: `no usable proposal (${r.reason ?? 'unknown'}); the policy decided alone` };
+      this.note(`model diagnosis gave no proposal (${r.reason ?? 'unknown'}: ${(r.detail ?? '').slice(0, 300)}); the policy decides alone`);
+      return null;
+    }
+    if (advice.proposal) this.st.proposal = advice.proposal;
+    return advice;
+  }
+
+  /** Says what the gate made of the advice, in the notes and for the escalation notification. */
+  private noteAdvice(advice: Advice, decision: Decision, finalAction: Action): void {
+    const p = advice.proposal;
+    const model = this.st.diagnosis?.model ?? '-';
+    const quoted = p
+      ? {
+          proposedAction: p.proposedAction,
+          failureType: p.failureType,
+          confidence: p.confidence,
+          rationale: p.rationale.slice(0, 600),
+          evidence: p.evidence.slice(0, 5).map((e) => e.slice(0, 200)),
+        }
+      : {};
+    let note: string;
+    let verdict: EscalationAdvice['verdict'];
+    if (!advice.use) {
+      verdict = 'disregarded';
+      note = `model advice disregarded: ${advice.why}; the policy decides alone (${decision.action})`;
+    } else if (p?.proposedAction === decision.action) {
+      verdict = 'agrees';
+      note = `the model agrees with the policy: ${decision.action} (confidence ${p.confidence})`;
+    } else {
+      verdict = 'disagrees';
+      note =
+        decision.action === 'escalate'
+          ? `the model proposed ${p?.proposedAction ?? '?'}; the policy's escalation stands (the model can only make a decision more conservative)`
+          : `the model proposed ${p?.proposedAction ?? '?'}, the policy decided ${decision.action}: final action ${finalAction} (the model can only make a decision more conservative)`;
+    }
+    this.adviceNotice = { model, verdict, ...quoted, note };
+    this.note(note);
+  }
 
   /**
    * The fix must hold for the stabilisation window: a durable timer plus `observe` signals. A
@@ -246,6 +341,7 @@ class Incident {
         recommendation: remedy.text,
         waitingFor: answerable,
         ...(this.input.uiUrl ? { uiUrl: this.input.uiUrl } : {}),
+        ...(this.adviceNotice ? { advice: this.adviceNotice } : {}),
       });
       const answer = await this.waitForResponse(answerable, level.timeoutSeconds, `waiting for ${level.name} (level ${i + 1})`);
       if (answer === null) {
@@ -539,6 +635,18 @@ function compactSummary(s: ContainerSummary): Record<string, unknown> {
   };
 }
 
+function compactDiagnosis(d: DiagnosisResult): Record<string, unknown> {
+  return {
+    model: d.model,
+    ok: d.ok,
+    ...(d.proposal ? { proposedAction: d.proposal.proposedAction, failureType: d.proposal.failureType, confidence: d.proposal.confidence } : { reason: d.reason }),
+    turns: d.turns,
+    tokens: d.tokens,
+    toolCalls: d.toolCalls.length,
+    attempt: d.attempt,
+  };
+}
+
 function compactLogs(l: LogsResult): Record<string, unknown> {
   return { lines: l.lines, truncated: l.truncated, redactions: l.redactions };
 }
@@ -592,6 +700,10 @@ function validateInput(input: IncidentInput): void {
     if (!Number.isInteger(e.resolveTimeoutSeconds) || e.resolveTimeoutSeconds < 1) problems.push('escalation.resolveTimeoutSeconds');
   }
   if (typeof x.llm !== 'object' || x.llm === null || typeof x.llm.enabled !== 'boolean') problems.push('llm');
+  else if (x.llm.enabled) {
+    if (!Number.isInteger(x.llm.maxTurns) || x.llm.maxTurns < 1 || x.llm.maxTurns > 20) problems.push('llm.maxTurns');
+    if (x.llm.timeoutSeconds !== undefined && (!Number.isFinite(x.llm.timeoutSeconds) || x.llm.timeoutSeconds <= 0 || x.llm.timeoutSeconds > 600)) problems.push('llm.timeoutSeconds');
+  }
   if (x.uiUrl !== undefined && (typeof x.uiUrl !== 'string' || x.uiUrl.length > 512)) problems.push('uiUrl');
   if (problems.length > 0) {
     throw ApplicationFailure.nonRetryable(`invalid incident input: ${problems.join(', ')}`, FAILURE_TYPES.invalidIncident);

@@ -1,6 +1,7 @@
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 import { defineSearchAttributeKey } from '@temporalio/common';
 import type { Action, Decision, Facts, FailureKind, PolicyConfig } from '../src/policy/types';
+import type { DiagnosisToolCall } from './diagnosis';
 
 /**
  * Signals, queries and search attributes of an incident, declared once and used as the same
@@ -57,8 +58,11 @@ export interface IncidentInput {
   trigger: Observation;
   policy: PolicyConfig;
   escalation: EscalationSettings;
-  /** Whether a model advises (policy mode when false). */
-  llm: { enabled: boolean; maxTurns: number };
+  /**
+   * Whether a model advises (policy mode when false), its turn budget, and the per-call timeout
+   * the worker's client uses (sizes the diagnosis activity's timeouts; default 30 s).
+   */
+  llm: { enabled: boolean; maxTurns: number; timeoutSeconds?: number };
   uiUrl?: string;
 }
 
@@ -85,6 +89,21 @@ export interface ModelProposal {
   evidence: string[];
 }
 
+/** The model's diagnosis as kept in the incident's state (no model text but the proposal itself). */
+export interface DiagnosisSummary {
+  model: string;
+  ok: boolean;
+  /** Why there is no proposal (malformed, timeout, rate_limited, turn_limit, …). */
+  reason?: string;
+  detail?: string;
+  turns: number;
+  tokens: number;
+  toolCalls: DiagnosisToolCall[];
+  /** Whether the gate weighed the proposal; false with `disregarded` when it was not. */
+  weighed: boolean;
+  disregarded?: string;
+}
+
 /** What `state` returns and `incidents show` displays. */
 export interface IncidentState {
   incidentId: string;
@@ -101,6 +120,8 @@ export interface IncidentState {
   proposal?: ModelProposal;
   /** Set when the model's proposal differs from the policy. */
   disagreement?: { policy: Action; model: Action; final: Action };
+  /** How the model's diagnosis went (advisor mode only): budgets used, tool calls, and whether the gate weighed it. */
+  diagnosis?: DiagnosisSummary;
   finalAction?: Action;
   outcome?: Outcome;
   observations: Observation[];

@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import assert from 'node:assert/strict';
 import type { WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { DefaultLogger, Runtime, Worker, bundleWorkflowCode, makeTelemetryFilterString } from '@temporalio/worker';
@@ -14,7 +15,8 @@ import { GatewayRefusedError, GatewayThrottledError, GatewayTransientError, Webh
 import type { ContainerSummary, LogsResult } from '../../src/gateway/protocol';
 import { historyToJson } from './history-json';
 import type { EscalationNotice } from '../../workflows/escalation-notice';
-import type { IncidentInput, IncidentState, Observation, Phase } from '../../workflows/messages';
+import type { DiagnosisRequest, DiagnosisResult } from '../../workflows/diagnosis';
+import type { IncidentInput, IncidentState, ModelProposal, Observation, Phase } from '../../workflows/messages';
 import { INCIDENT_WORKFLOW_TYPE, SA, SEARCH_ATTRIBUTE_NAMES, incidentWorkflowId, observeSignal, stateQuery } from '../../workflows/messages';
 
 export const MiB = 1024 ** 2;
@@ -138,6 +140,21 @@ export interface Script {
   notifyFails?: boolean;
   /** Resolves before the first inspect answers: lets a test signal while triage is busy. */
   holdFirstInspect?: Promise<void>;
+  /**
+   * Answers of diagnoseIncident per attempt, in order; the last one repeats. A `throw` entry
+   * fails that attempt like the real activity does with a transport error (retried by Temporal).
+   */
+  diagnosis?: (DiagnosisResult | { throw: 'LlmTimeout' | 'LlmRateLimited' | 'LlmUnavailable' })[];
+}
+
+/** A diagnosis result as the real activity returns it. */
+export function diagnosis(over: Partial<DiagnosisResult> = {}): DiagnosisResult {
+  return { ok: true, model: 'scripted', turns: 1, tokens: 500, toolCalls: [], attemptedTools: [], otherContainers: [], stoppedAtTurnLimit: false, attempt: 1, ...over };
+}
+
+/** A proposal as the model would make it. */
+export function proposal(proposedAction: ModelProposal['proposedAction'], failureType: ModelProposal['failureType'] = 'exit'): ModelProposal {
+  return { failureType, proposedAction, rationale: `the facts point to ${failureType}; ${proposedAction}`, confidence: 0.8, evidence: ['fatal: something broke'] };
 }
 
 function refusal(r: Refusal, tool: string): Error {
@@ -154,6 +171,7 @@ export class ScriptedActivities {
   readonly calls: Call[] = [];
   readonly notices: EscalationNotice[] = [];
   private inspected = 0;
+  private diagnosed = 0;
 
   constructor(private readonly script: Script) {}
 
@@ -209,6 +227,14 @@ export class ScriptedActivities {
         const p = s.priorOomIncidents ?? 0;
         if (isRefusal(p)) throw refusal(p, 'count_recent_oom_incidents');
         return p;
+      },
+      diagnoseIncident: async (req: DiagnosisRequest): Promise<DiagnosisResult> => {
+        rec('diagnoseIncident', [req]);
+        const answers = s.diagnosis ?? [diagnosis({ ok: false, reason: 'not_configured', detail: 'no model in this test' })];
+        const answer = answers[Math.min(this.diagnosed++, answers.length - 1)];
+        if (answer === undefined) throw new Error('script has no diagnosis answer');
+        if ('throw' in answer) throw ApplicationFailure.create({ type: answer.throw, message: `${answer.throw}: scripted transport failure`, nonRetryable: false });
+        return { ...answer, attempt: this.diagnosed };
       },
       notifyEscalation: async (notice: EscalationNotice) => {
         rec('notifyEscalation', [notice]);

@@ -35,9 +35,9 @@ async function replayAll(options: Parameters<typeof Worker.runReplayHistories>[0
 before(() => quietRuntime());
 
 void describe('replay of saved incident histories', () => {
-  void it('has histories for the main paths (resolved, recurrence, ladder answers)', () => {
+  void it('has histories for the main paths (resolved, recurrence, ladder answers, advisor mode)', () => {
     const names = histories().map((h) => h.workflowId);
-    for (const needed of ['oom-raise', 'exit-restart-resolved', 'exit-recurrence', 'unhealthy-restart-resolved', 'ladder-silence-unacknowledged', 'ladder-ack-resolve', 'ladder-approve-restart', 'ladder-reject']) {
+    for (const needed of ['oom-raise', 'exit-restart-resolved', 'exit-recurrence', 'unhealthy-restart-resolved', 'ladder-silence-unacknowledged', 'ladder-ack-resolve', 'ladder-approve-restart', 'ladder-reject', 'llm-exit-agrees', 'llm-crashloop-restart-proposed', 'llm-injection-disregarded', 'llm-timeout-policy-decides']) {
       assert.ok(names.includes(needed), `missing history ${needed}.json in ${HISTORIES_DIR}`);
     }
   });
