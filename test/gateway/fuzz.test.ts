@@ -7,6 +7,7 @@ import { restartEvents, snapshot } from './helpers/containers';
 import { GatewayFixture } from './helpers/fixture';
 import type { RawResponse } from './helpers/raw-request';
 import { parse, toolBody } from './helpers/raw-request';
+import { prng } from '../helpers/prng';
 
 /**
  * At least 1,000 randomised hostile requests — forged, tampered, expired, from the future,
@@ -18,17 +19,6 @@ const SEED = Number(process.env.DOCKMEDIC_FUZZ_SEED ?? Date.now() % 1_000_000);
 let f: GatewayFixture;
 let targetId = '';
 
-/** mulberry32: a small seeded PRNG, so a failing run can be repeated with DOCKMEDIC_FUZZ_SEED. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Captured {
   method: string;

@@ -2,6 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Action, Decision, Facts, PolicyConfig } from '../../src/policy';
 import { ACTIONS, POLICY_TABLE, decide, gate, raisedMemory } from '../../src/policy';
+import { prng } from '../helpers/prng';
 
 const MiB = 1024 ** 2;
 const GiB = 1024 ** 3;
@@ -157,17 +158,6 @@ void describe('policy table: ordering and edge cases', () => {
   });
 });
 
-/** Deterministic PRNG so that property failures reproduce. */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomFacts(r: () => number): Facts {
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)] as T;
