@@ -90,6 +90,7 @@ export const Config = z
     DOCKMEDIC_LLM_MAX_TURNS: int(3, 1),
     DOCKMEDIC_LLM_MAX_TOKENS: int(16_000, 100),
     DOCKMEDIC_LLM_TIMEOUT_SECONDS: int(30, 1),
+    DOCKMEDIC_LLM_MAX_BODY_BYTES: int(512 * 1024, 1024),
   })
   .transform((env) => {
     const state = env.DOCKMEDIC_STATE_DIR;
@@ -111,6 +112,10 @@ export const Config = z
         keysFile: env.DOCKMEDIC_GATEWAY_KEYS_FILE ?? join(state, 'keys', 'gateway-keys.json'),
         auditFile: env.DOCKMEDIC_AUDIT_FILE ?? join(state, 'audit', 'gateway.jsonl'),
         maxBodyBytes: env.DOCKMEDIC_MAX_BODY_BYTES,
+        /** Body limit of `POST /llm/v1/chat/completions` (prompts quote logs over several turns). */
+        llmMaxBodyBytes: env.DOCKMEDIC_LLM_MAX_BODY_BYTES,
+        /** Per upstream LLM call, at the gateway. */
+        llmTimeoutSeconds: env.DOCKMEDIC_LLM_TIMEOUT_SECONDS,
         clockSkewSeconds: env.DOCKMEDIC_CLOCK_SKEW_SECONDS,
         nonceTtlSeconds: env.DOCKMEDIC_NONCE_TTL_SECONDS,
         idempotencyTtlSeconds: env.DOCKMEDIC_IDEMPOTENCY_TTL_SECONDS,

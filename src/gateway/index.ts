@@ -5,6 +5,8 @@ export type { GatewayDeps, RunningGateway } from './start';
 export type { RequestTiming } from './server';
 export type { LlmProxy, LlmProxyInput, LlmProxyResponse } from './llm-proxy';
 export { LLM_PATH } from './llm-proxy';
+export { createUpstreamLlmProxy } from './llm-upstream-proxy';
+export type { UpstreamLlmProxyOptions } from './llm-upstream-proxy';
 export { TOOLS, findTool } from './tools/registry';
 export type { ToolDefinition } from './tools/tool';
 export { planMemoryUpdate } from './bounds';

@@ -70,12 +70,17 @@ function zodMessage(issues: readonly { path: PropertyKey[]; message: string }[])
 }
 
 /** Steps 1–2, shared by every signed route: parse (headers, body within the limit) and HMAC. */
-async function authenticate(deps: PipelineDeps, ctx: RequestContext, req: IncomingMessage): Promise<{ auth: Authenticated; headers: SignedHeaders; body: Buffer }> {
+async function authenticate(
+  deps: PipelineDeps,
+  ctx: RequestContext,
+  req: IncomingMessage,
+  maxBodyBytes = deps.settings.maxBodyBytes,
+): Promise<{ auth: Authenticated; headers: SignedHeaders; body: Buffer }> {
   // Headers are checked before the body is read: an unsigned request costs no body buffering.
   const headers = parseSignedHeaders(req.headers);
   ctx.keyId = headers.keyId;
   ctx.idempotencyKey = headers.idempotencyKey ?? null;
-  const body = await readBody(req, deps.settings.maxBodyBytes);
+  const body = await readBody(req, maxBodyBytes);
   mark(ctx, 'parse');
   const auth = verifySignature(deps.keyring, headers, { method: ctx.method, path: ctx.path, body }, deps.settings.clockSkewSeconds);
   ctx.agent = auth.agentId;
@@ -189,7 +194,8 @@ export async function runToolCall(deps: PipelineDeps, ctx: RequestContext, req: 
 /** `POST /llm/v1/chat/completions`: the shared steps, the LLM request window, then the proxy (extension point). */
 export async function runLlmCall(deps: PipelineDeps, ctx: RequestContext, req: IncomingMessage): Promise<PipelineResponse> {
   ctx.tool = 'llm.chat.completions';
-  const { auth, headers, body } = await authenticate(deps, ctx, req);
+  // A diagnosis carries quoted logs over several turns: its own, larger body limit.
+  const { auth, headers, body } = await authenticate(deps, ctx, req, deps.settings.llmMaxBodyBytes);
   const windows = llmWindows(deps.settings.limits, auth.agentId);
   await admit(deps, ctx, headers, [windows.requests]);
   if (ctx.method !== 'POST') throw new Refusal('method_not_allowed', 'chat completions are requested with POST');

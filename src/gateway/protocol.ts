@@ -118,6 +118,12 @@ export const REFUSALS = {
   idempotency_conflict: 422,
   llm_not_configured: 503,
   llm_upstream_error: 502,
+  /** The LLM upstream answered 429 (provider quota); Retry-After is passed on. */
+  llm_upstream_rate_limited: 429,
+  /** The LLM upstream did not answer in time (DOCKMEDIC_LLM_TIMEOUT_SECONDS). */
+  llm_upstream_timeout: 504,
+  /** The LLM upstream refused the request itself (4xx other than 408/429): retrying it cannot help. */
+  llm_upstream_rejected: 422,
   docker_error: 502,
   internal_error: 500,
 } as const;

@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import Docker from 'dockerode';
 import type Redis from 'ioredis';
-import type { Config } from '../config';
+import type { Config, LlmUpstreamConfig } from '../config';
 import { ConfigError } from '../config';
 import { Admission } from './admission';
 import { AuditLog } from './audit/audit-log';
@@ -9,6 +9,7 @@ import type { AuditRecord } from './audit/record';
 import { IdempotencyStore } from './idempotency';
 import { Keyring } from './keyring';
 import type { LlmProxy } from './llm-proxy';
+import { createUpstreamLlmProxy } from './llm-upstream-proxy';
 import type { PipelineDeps } from './pipeline';
 import { RateLimiter } from './rate-limit';
 import type { RequestTiming } from './server';
@@ -24,6 +25,11 @@ export interface GatewayDeps {
   keysReloadIntervalMs?: number;
   /** The LLM proxy (extension point); without it `/llm/...` answers `llm_not_configured`. */
   llmProxy?: LlmProxy;
+  /**
+   * The OpenAI-compatible upstream (`loadLlmUpstream()`: OPENAI_BASE_URL / OPENAI_API_KEY, read by
+   * the gateway process only). With a base URL and no `llmProxy`, the gateway proxies to it.
+   */
+  llmUpstream?: LlmUpstreamConfig;
   /** Called with every audit record once answered (the CLI logs these to stderr). */
   onRecord?: (record: AuditRecord) => void;
   /** Internal hook: per-request timings (the overhead benchmark). */
@@ -39,6 +45,16 @@ export interface RunningGateway {
   /** Re-read the keys file now (SIGHUP). */
   reloadKeys(): void;
   close(): Promise<void>;
+}
+
+/** The LLM proxy to the configured upstream, or none (policy mode: `/llm/...` answers `llm_not_configured`). */
+function upstreamProxy(settings: Config['gateway'], upstream: LlmUpstreamConfig | undefined): LlmProxy | undefined {
+  if (!upstream?.baseUrl) return undefined;
+  try {
+    return createUpstreamLlmProxy({ baseUrl: upstream.baseUrl, apiKey: upstream.apiKey, timeoutMs: settings.llmTimeoutSeconds * 1000 });
+  } catch (err) {
+    throw new ConfigError(`OPENAI_BASE_URL: ${(err as Error).message}`);
+  }
 }
 
 /**
@@ -66,7 +82,7 @@ export async function startGateway(config: Config, deps: GatewayDeps = {}): Prom
       limiter: new RateLimiter(redis),
       idempotency: new IdempotencyStore(redis, settings.idempotencyTtlSeconds),
       docker,
-      llmProxy: deps.llmProxy,
+      llmProxy: deps.llmProxy ?? upstreamProxy(settings, deps.llmUpstream),
     };
     const store = redis;
     const server = createGatewayServer(pipeline, audit, {
@@ -81,7 +97,8 @@ export async function startGateway(config: Config, deps: GatewayDeps = {}): Prom
           ),
           new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 1000).unref()),
         ]);
-        return { redis: store.status === 'ready', docker: dockerOk };
+        // Whether the LLM upstream is configured, never where or with what key.
+        return { redis: store.status === 'ready', docker: dockerOk, llm: pipeline.llmProxy ? 'configured' : 'not_configured' };
       },
     });
     await waitReady(redis, 2000);

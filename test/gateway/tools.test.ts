@@ -101,7 +101,7 @@ void describe('other endpoints', () => {
   void it('GET /healthz needs no signature and reports Redis and Docker', async () => {
     const res = await fetch(`${f.url}/healthz`);
     assert.equal(res.status, 200);
-    assert.deepEqual(await res.json(), { ok: true, redis: true, docker: true });
+    assert.deepEqual(await res.json(), { ok: true, redis: true, docker: true, llm: 'not_configured' });
   });
 
   void it('POST /llm/v1/chat/completions runs the shared pipeline, then llm_not_configured (the extension point)', async () => {

@@ -24,6 +24,8 @@ export type ScriptStep =
   | { raw: string; usage?: UsageSpec; finishReason?: 'stop' | 'length' }
   /** One or more tool calls. */
   | { toolCall: ToolCallSpec | ToolCallSpec[]; usage?: UsageSpec }
+  /** Exactly this HTTP body (e.g. one that is not JSON at all), with this status (default 200). */
+  | { httpBody: string; status?: number }
   /** An HTTP error with an OpenAI-style error body (429 carries `Retry-After`). */
   | { status: number; retryAfterSeconds?: number; message?: string }
   /** Wait, then answer with `then` (default: a 200 escalate proposal). Long delays force client timeouts. */
@@ -179,6 +181,11 @@ export async function startScriptedLlm(script: Script): Promise<ScriptedLlm> {
       return send(res, request, step.then ?? DEFAULT_AFTER_DELAY);
     }
     if ('obey' in step) return send(res, request, injectionFollower(request));
+    if ('httpBody' in step) {
+      res.writeHead(step.status ?? 200, { 'content-type': 'application/json' });
+      res.end(step.httpBody);
+      return;
+    }
     if ('status' in step) {
       const headers: Record<string, string> = { 'content-type': 'application/json' };
       if (step.status === 429) headers['retry-after'] = String(step.retryAfterSeconds ?? 1);

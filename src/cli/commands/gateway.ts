@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../../config';
+import { loadConfig, loadLlmUpstream } from '../../config';
 import type { AuditRecord } from '../../gateway';
 import { startGateway } from '../../gateway';
 
@@ -36,17 +36,21 @@ Configuration comes from the environment (see README: Configuration), e.g.
   DOCKMEDIC_GATEWAY_KEYS_FILE                       agents' HMAC keys (mode 0600)
   DOCKMEDIC_AUDIT_FILE                              hash-chained audit log (JSON Lines)
   REDIS_URL, DOCKER_SOCKET
+  OPENAI_BASE_URL / OPENAI_API_KEY                  the LLM upstream it proxies to (read by the gateway only)
 
 Signals: SIGTERM/SIGINT stop gracefully; SIGHUP re-reads the keys file (it is also re-read when it changes).
 Each request is logged to stderr as one JSON line.`,
     )
     .action(async () => {
       const config = loadConfig();
+      // The gateway is the only process that reads the LLM upstream's URL and key.
+      const llmUpstream = loadLlmUpstream();
       const gw = await startGateway(config, {
+        llmUpstream,
         onRecord: (r) => process.stderr.write(logLine(r) + '\n'),
         onError: (err, requestId) => process.stderr.write(JSON.stringify({ time: new Date().toISOString(), level: 'error', msg: 'internal error', requestId, error: String((err as Error)?.message ?? err) }) + '\n'),
       });
-      process.stderr.write(JSON.stringify({ time: new Date().toISOString(), level: 'info', msg: 'gateway listening', url: gw.url, auditFile: gw.auditFile }) + '\n');
+      process.stderr.write(JSON.stringify({ time: new Date().toISOString(), level: 'info', msg: 'gateway listening', url: gw.url, auditFile: gw.auditFile, llm: llmUpstream.baseUrl ? 'configured' : 'not_configured' }) + '\n');
       process.on('SIGHUP', () => {
         try {
           gw.reloadKeys();

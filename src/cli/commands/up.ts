@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import Docker from 'dockerode';
-import { loadConfig } from '../../config';
+import { loadConfig, loadLlmUpstream } from '../../config';
 import { startGateway } from '../../gateway/start';
 import { createLog, onShutdownSignal } from '../../runtime/log';
 import { connectTemporal } from '../../runtime/temporal';
@@ -17,7 +17,8 @@ export function registerUp(program: Command): void {
       const loaded = loadConfig();
       const log = createLog('up');
       const docker = new Docker({ socketPath: loaded.dockerSocket });
-      const gateway = await startGateway(loaded, { docker, onRecord: createGatewayRecordLog() });
+      // The LLM upstream's URL and key go to the gateway part only; the worker talks to the gateway's proxy.
+      const gateway = await startGateway(loaded, { docker, onRecord: createGatewayRecordLog(), llmUpstream: loadLlmUpstream() });
       // The worker talks to the gateway it just started (its port may have been chosen by the OS).
       const config = { ...loaded, gateway: { ...loaded.gateway, url: gateway.url } };
       const client = await connectTemporal(config);
