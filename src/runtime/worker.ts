@@ -2,6 +2,8 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import type { Client } from '@temporalio/client';
 import type { Config } from '../config';
 import { GatewayClient, loadAgentCredentials } from '../gateway-client';
+import { createOpenAiClient, gatewaySignedFetch } from '../llm';
+import type { LlmDeps } from '../../activities';
 import { createActivities, createWebhookNotifier } from '../../activities';
 
 export interface RunningWorker {
@@ -9,6 +11,26 @@ export interface RunningWorker {
   /** Resolves when the worker has stopped (after shutdown() or a fatal error). */
   done: Promise<void>;
   shutdown: () => Promise<void>;
+}
+
+/**
+ * The advising model when DOCKMEDIC_MODEL is set: an `openai` client whose base URL is the
+ * gateway's LLM proxy and whose every request is HMAC-signed; the gateway adds the API key.
+ * Its timeout leaves the gateway's own upstream timeout (the same setting) room to answer first,
+ * so a slow upstream is reported and audited by the gateway.
+ */
+function advisor(config: Config, gateway: GatewayClient): LlmDeps | undefined {
+  if (!config.llm.model) return undefined;
+  return {
+    openai: createOpenAiClient({
+      baseURL: `${config.gateway.url.replace(/\/+$/, '')}/llm/v1`,
+      signedFetch: gatewaySignedFetch(gateway),
+      timeoutMs: config.llm.timeoutSeconds * 1000 + 5_000,
+    }),
+    model: config.llm.model,
+    maxTurns: config.llm.maxTurns,
+    maxTokens: config.llm.maxTokens,
+  };
 }
 
 /**
@@ -21,11 +43,14 @@ export async function startWorker(config: Config, client: Client, log: (r: Recor
     credentials: loadAgentCredentials(config.agentKeyFile),
     timeoutMs: Math.max(30_000, config.llm.timeoutSeconds * 1000 + 5_000),
   });
+  const llm = advisor(config, gateway);
+  log({ msg: llm ? 'advisor mode' : 'policy mode', ...(llm ? { model: llm.model, maxTurns: llm.maxTurns, maxTokens: llm.maxTokens } : { why: 'DOCKMEDIC_MODEL is not set' }) });
   const activities = createActivities({
     gateway,
     temporal: client,
     notifier: createWebhookNotifier({ webhookUrl: config.escalation.webhookUrl, log: (r) => log({ component: 'notifier', ...r }) }),
     settings: { uiUrl: config.temporal.uiUrl },
+    ...(llm ? { llm } : {}),
   });
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   const worker = await Worker.create({

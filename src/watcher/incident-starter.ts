@@ -30,7 +30,7 @@ export class IncidentStarter {
       trigger: observation,
       policy: this.config.policy,
       escalation: { ladder: this.config.escalation.ladder, resolveTimeoutSeconds: this.config.escalation.resolveTimeoutSeconds },
-      llm: { enabled: this.config.llm.model !== undefined, maxTurns: this.config.llm.maxTurns },
+      llm: { enabled: this.config.llm.model !== undefined, maxTurns: this.config.llm.maxTurns, timeoutSeconds: this.config.llm.timeoutSeconds },
       uiUrl: this.config.temporal.uiUrl,
     };
     await this.client.workflow.signalWithStart(INCIDENT_WORKFLOW_TYPE, {
