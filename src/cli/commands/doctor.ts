@@ -98,8 +98,29 @@ const PROBES: Record<string, Probe> = {
     }
   },
   advisor: async (config) => {
-    if (!config.llm.model) return { ok: true, detail: 'policy mode: DOCKMEDIC_MODEL is not set, the policy alone decides' };
-    return { ok: true, detail: `advisor mode: model ${config.llm.model} through the gateway's LLM proxy (max ${config.llm.maxTurns} turns); the policy still decides` };
+    // The gateway alone knows the upstream (OPENAI_BASE_URL / OPENAI_API_KEY); it says whether it has one, never which.
+    let upstream: 'configured' | 'not_configured' | 'unknown' = 'unknown';
+    try {
+      const res = await withTimeout(fetch(`${config.gateway.url.replace(/\/+$/, '')}/healthz`, { signal: AbortSignal.timeout(3000) }), 3500, 'gateway');
+      const llm = ((await res.json()) as { llm?: unknown }).llm;
+      if (llm === 'configured' || llm === 'not_configured') upstream = llm;
+    } catch {
+      /* the gateway check reports an unreachable gateway */
+    }
+    if (!config.llm.model) {
+      const also = upstream === 'configured' ? ' (the gateway has an LLM upstream, but no model is named for the worker)' : '';
+      return { ok: true, detail: `policy mode: DOCKMEDIC_MODEL is not set, the policy alone decides${also}` };
+    }
+    const mode = `advisor mode: model ${config.llm.model} through the gateway's LLM proxy (max ${config.llm.maxTurns} turns, ${config.llm.maxTokens} tokens, ${config.llm.timeoutSeconds} s per call); the policy still decides`;
+    if (upstream === 'not_configured') {
+      return {
+        ok: false,
+        detail: `DOCKMEDIC_MODEL is ${config.llm.model}, but the gateway at ${config.gateway.url} has no LLM upstream (OPENAI_BASE_URL is not set for it): every diagnosis fails and the policy decides alone`,
+        fix: 'set OPENAI_BASE_URL (and OPENAI_API_KEY if the endpoint needs one) in the gateway\'s environment and restart it, or unset DOCKMEDIC_MODEL for policy mode',
+      };
+    }
+    if (upstream === 'unknown') return { ok: false, detail: `${mode}; the gateway did not say whether it has an LLM upstream`, fix: 'start the gateway (see the gateway check) and run doctor again' };
+    return { ok: true, detail: `${mode}; the gateway has an LLM upstream` };
   },
 };
 

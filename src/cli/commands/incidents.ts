@@ -31,7 +31,18 @@ function renderState(state: IncidentState, uiUrl: string): string {
   }
   if (state.disagreement) {
     const g = state.disagreement;
-    out.push('', `disagreement: policy said ${g.policy}, model proposed ${g.model}; final action ${g.final} (the model can only make a decision more conservative)`);
+    const why = state.diagnosis?.disregarded
+      ? `the proposal was not weighed: ${state.diagnosis.disregarded}`
+      : g.final === g.policy
+        ? "the policy's decision stands (the model can only make a decision more conservative)"
+        : 'a person decides: the model can only make a decision more conservative';
+    out.push('', `disagreement: policy said ${g.policy}, model proposed ${g.model}; final action ${g.final}`, `  why      ${short(why, 300)}`);
+  }
+  if (state.diagnosis) {
+    const d = state.diagnosis;
+    const calls = d.toolCalls.map((c) => `${c.tool}${c.container ? `(${c.container})` : ''}${c.executed ? '' : ` refused ${c.refusal ?? ''}`}`).join(', ');
+    out.push('', `model diagnosis (${d.model}): ${d.ok ? 'proposal' : `no proposal (${d.reason ?? '?'}${d.detail ? `: ${short(d.detail, 160)}` : ''})`}; ${d.turns} turns, ${d.tokens} tokens`);
+    if (calls) out.push(`  tools    ${short(calls, 300)}`);
   }
   if (state.facts) {
     out.push('', 'facts (from Docker)');
@@ -116,6 +127,7 @@ export function registerIncidents(program: Command): void {
             finalAction: state.finalAction ?? null,
             proposal: state.proposal ?? null,
             disagreement: state.disagreement ?? null,
+            diagnosis: state.diagnosis ?? null,
             decisionChain: state.decisionChain,
             responses: state.responses,
             pendingEscalation: state.pendingEscalation ?? null,
