@@ -37,7 +37,7 @@ const ChatRequest = z
     stream: z.literal(false).optional(),
     n: z.literal(1).optional(),
   })
-  .passthrough();
+  .loose();
 
 /** Token usage of an upstream answer, as far as the gateway reads it. */
 const Usage = z.object({
