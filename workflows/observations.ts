@@ -46,6 +46,9 @@ export function describeObservation(o: Observation): string {
   return `${bits.join(', ')} at ${o.time}`;
 }
 
+/** The same death reported by the event stream and by reconciliation differs by under a millisecond. */
+const STALE_TOLERANCE_MS = 1;
+
 /** How many observations the `state` query keeps (the most recent ones). */
 export const MAX_KEPT_OBSERVATIONS = 50;
 
@@ -67,6 +70,9 @@ export class ObservationTracker {
   /** The last health status observed after `arm()`. */
   healthAfterArm: Observation['health'] | null = null;
   private armed = false;
+  /** Docker time (ms) of the latest failure known before arming; nothing at or before it recurs. */
+  private armedAfter = Number.NEGATIVE_INFINITY;
+  private latestFailureMs = Number.NEGATIVE_INFINITY;
   private readonly seen = new Set<string>();
 
   /** Returns false for a duplicate. */
@@ -81,8 +87,14 @@ export class ObservationTracker {
     if (o.kind === 'crashloop') this.crashloopSeen = true;
     if (o.deathsInWindow !== undefined) this.maxDeaths = Math.max(this.maxDeaths, o.deathsInWindow);
     if (o.kind === 'die' || o.kind === 'crashloop') this.lastDie = o;
+    const failure = isFailure(o);
+    const timeMs = Date.parse(o.time);
+    if (failure && !this.armed && timeMs > this.latestFailureMs) this.latestFailureMs = timeMs;
     if (this.armed) {
-      if (this.recurrence === null && isFailure(o)) this.recurrence = o;
+      // An event replayed or delivered late (a watcher restart, a reconnect) describes the failure
+      // being handled, not a new one: times are Docker's, compared with Docker's.
+      const isNew = Number.isNaN(timeMs) || timeMs > this.armedAfter + STALE_TOLERANCE_MS;
+      if (this.recurrence === null && failure && isNew) this.recurrence = o;
       if (o.kind === 'health_status' && o.health) this.healthAfterArm = o.health;
     }
     return true;
@@ -90,6 +102,7 @@ export class ObservationTracker {
 
   /** From now on a failure is a recurrence of the incident (called as dockmedic acts). */
   arm(): void {
+    if (!this.armed) this.armedAfter = this.latestFailureMs;
     this.armed = true;
   }
 }

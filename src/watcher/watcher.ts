@@ -63,9 +63,10 @@ export class Watcher {
     let backoffMs = 250;
     while (!this.stopped) {
       try {
-        const since = this.lastEventSeconds ?? Math.floor(Date.now() / 1000);
+        // Sub-second precision: an event from earlier in the same second is not replayed.
+        const since = this.lastEventSeconds ?? Date.now() / 1000;
         const stream = (await this.opts.docker.getEvents({
-          since,
+          since: since.toFixed(3) as unknown as number,
           filters: { type: ['container'], label: watchedLabels(this.opts.config.watch.selector) },
         })) as unknown as Readable;
         this.stream = stream;
@@ -98,7 +99,7 @@ export class Watcher {
       }
       const ev = toContainerEvent(raw);
       if (!ev) continue;
-      this.lastEventSeconds = Math.floor(ev.timeMs / 1000);
+      this.lastEventSeconds = ev.timeMs / 1000;
       // One event at a time keeps the classifier's per-container memory in event order.
       this.queue = this.queue
         .then(async () => {

@@ -63,8 +63,10 @@ export async function startE2eStack(extraEnv: NodeJS.ProcessEnv = {}): Promise<E
   mkdirSync(join(stateDir, 'keys'), { mode: 0o700 });
   const keyId = generateKeyId();
   const secret = generateSecret();
-  writeFileSync(join(stateDir, 'keys', 'gateway-keys.json'), JSON.stringify({ agents: { 'dockmedic-worker': [{ keyId, secret, status: 'live' }] } }), { mode: 0o600 });
-  writeFileSync(join(stateDir, 'keys', 'agent.json'), JSON.stringify({ agentId: 'dockmedic-worker', keyId, secret }), { mode: 0o600 });
+  // Rate-limit windows are per agent in the shared Redis: each run is its own agent.
+  const agentId = `worker-${runId}`;
+  writeFileSync(join(stateDir, 'keys', 'gateway-keys.json'), JSON.stringify({ agents: { [agentId]: [{ keyId, secret, status: 'live' }] } }), { mode: 0o600 });
+  writeFileSync(join(stateDir, 'keys', 'agent.json'), JSON.stringify({ agentId, keyId, secret }), { mode: 0o600 });
   const port = await freePort();
   const env: NodeJS.ProcessEnv = {
     DOCKMEDIC_STATE_DIR: stateDir,

@@ -23,6 +23,7 @@ import {
   searchAttributes,
   startEnv,
   waitForPhase,
+  T0,
 } from './harness';
 
 let env: TestWorkflowEnvironment;
@@ -184,6 +185,22 @@ void describe('incident workflow: crash loop, exits, health', () => {
     const logsAt = state.decisionChain.find((r) => r.tool === 'check_container_logs')?.at ?? '';
     assert.ok(Date.parse(logsAt) - Date.parse(state.startedAt) < STABILIZATION_SECONDS * 1000, `escalated at ${logsAt}`);
     assert.equal(acts.notices.length, LADDER.length);
+  });
+
+  void it('the failure being handled, delivered again after our restart (a watcher restart replays it), is not a recurrence', async () => {
+    const { state, acts } = await runIncident(env, {
+      input: incidentInput(obs.die(1)),
+      script: { inspect: [STATES.exited1, STATES.running] },
+      during: async (h) => {
+        await waitForPhase(h, 'verify');
+        // The same death as reconciliation saw it, and an earlier one delivered late.
+        await h.signal(observeSignal, { kind: 'reconcile', time: T0, exitCode: 1 });
+        await h.signal(observeSignal, obs.die(1, { time: later(-1) }));
+      },
+    });
+    assert.equal(acts.named('restartContainer').length, 1);
+    assert.equal(state.outcome, 'auto_resolved');
+    assert.equal(state.decision?.rule, 'exit-restart');
   });
 
   void it('a die from our own restart (kill → die, marked as a stop) is not a recurrence', async () => {
