@@ -3,20 +3,13 @@ import assert from 'node:assert/strict';
 import type { Action, Decision, Facts, PolicyConfig } from '../../src/policy';
 import { ACTIONS, POLICY_TABLE, decide, gate, raisedMemory } from '../../src/policy';
 import { prng } from '../helpers/prng';
+import { loadConfig } from '../../src/config';
 
 const MiB = 1024 ** 2;
 const GiB = 1024 ** 3;
 
-const config: PolicyConfig = {
-  memoryFactor: 2,
-  memoryMaxFactor: 2,
-  memoryCeilingBytes: 8 * GiB,
-  oomRecurrenceCount: 3,
-  oomRecurrenceWindowSeconds: 7 * 86_400,
-  crashLoopDeaths: 3,
-  crashLoopWindowSeconds: 300,
-  stabilizationSeconds: 120,
-};
+/** The production defaults, from the one config schema. */
+const config: PolicyConfig = loadConfig({}).policy;
 
 /** An opted-in container that is fine: every fixture below changes only what its row needs. */
 const healthy: Facts = {

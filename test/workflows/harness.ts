@@ -18,6 +18,7 @@ import type { EscalationNotice } from '../../workflows/escalation-notice';
 import type { DiagnosisRequest, DiagnosisResult } from '../../workflows/diagnosis';
 import type { IncidentInput, IncidentState, ModelProposal, Observation, Phase } from '../../workflows/messages';
 import { INCIDENT_WORKFLOW_TYPE, SA, SEARCH_ATTRIBUTE_NAMES, incidentWorkflowId, observeSignal, stateQuery } from '../../workflows/messages';
+import { loadConfig } from '../../src/config';
 
 export const MiB = 1024 ** 2;
 export const GiB = 1024 ** 3;
@@ -261,16 +262,7 @@ export function incidentInput(trigger: Observation, over: Partial<IncidentInput>
     container: 'web',
     containerId: CONTAINER_ID,
     trigger,
-    policy: {
-      memoryFactor: 2,
-      memoryMaxFactor: 2,
-      memoryCeilingBytes: 8 * GiB,
-      oomRecurrenceCount: 3,
-      oomRecurrenceWindowSeconds: 7 * 86_400,
-      crashLoopDeaths: 3,
-      crashLoopWindowSeconds: 300,
-      stabilizationSeconds: STABILIZATION_SECONDS,
-    },
+    policy: { ...loadConfig({}).policy, stabilizationSeconds: STABILIZATION_SECONDS },
     escalation: { ladder: LADDER, resolveTimeoutSeconds: RESOLVE_TIMEOUT_SECONDS },
     llm: { enabled: false, maxTurns: 3 },
     uiUrl: 'http://127.0.0.1:8233',
