@@ -208,8 +208,13 @@ export async function diagnose(input: DiagnoseInput): Promise<DiagnoseResult> {
     const calls = message.tool_calls ?? [];
     if (calls.length === 0) {
       const parsed = parseProposal(message.content);
-      if (!parsed.ok) return fail('malformed', completion.choices[0]?.finish_reason === 'length' ? `${parsed.detail} (cut off by the token limit)` : parsed.detail);
-      return { ok: true, proposal: parsed.proposal, turns, tokens, toolCalls };
+      if (parsed.ok) return { ok: true, proposal: parsed.proposal, turns, tokens, toolCalls };
+      const detail = completion.choices[0]?.finish_reason === 'length' ? `${parsed.detail} (cut off by the token limit)` : parsed.detail;
+      // A reply that is not a valid proposal is asked for again while both budgets allow it.
+      if (turns >= input.maxTurns || tokens >= input.maxTokens) return fail('malformed', detail);
+      messages.push({ role: 'assistant', content: cut(message.content ?? '', 2000) });
+      messages.push({ role: 'user', content: `That reply is not a valid proposal (${cut(detail, 300)}). Answer with the JSON object only, in the format the system prompt gives.` });
+      continue;
     }
     // The model wants more tools: only if both budgets allow another call afterwards.
     if (turns >= input.maxTurns) {

@@ -294,11 +294,11 @@ void describe('advisor mode through the real gateway', { timeout: 600_000 }, () 
     }
   });
 
-  void it('a malformed reply is a result, not retried: one model call, the policy decides (one restart)', async () => {
+  void it('a malformed reply is asked for again within the turn budget, then the policy decides (one restart)', async () => {
     const s = await incident('malformed', failsOnce(PLAIN), () => ({ raw: 'I think you should restart it, probably {not json' }));
     const state = await closed(s);
     assert.equal(state.diagnosis?.reason, 'malformed');
-    assert.equal(upstreamCalls(s.name).length, 1);
+    assert.equal(upstreamCalls(s.name).length, MAX_TURNS, 'maxTurns model calls, then no more');
     assert.equal(state.outcome, 'auto_resolved');
     assert.deepEqual(allowedMutations(s), { restart_container: 1, start_container: 0, update_container_resources: 0 });
   });

@@ -87,16 +87,27 @@ void describe('diagnose: model misbehaviour is a result, never a throw', () => {
     ['an empty reply', { raw: '' }],
   ];
   for (const [name, step] of malformed) {
-    void it(`${name} → malformed`, async () => {
-      const llm = await scripted([step]);
-      const result = await diagnose(input(llm.url, fakeTools()));
+    void it(`${name}, every time → asked again within the turn budget, then malformed`, async () => {
+      const llm = await scripted([step, step, step]);
+      const result = await diagnose(input(llm.url, fakeTools(), { maxTurns: 3 }));
       assert.equal(result.ok, false);
       assert.ok(!result.ok);
       assert.equal(result.reason, 'malformed');
-      assert.equal(result.turns, 1);
-      assert.equal(llm.completions().length, 1);
+      assert.equal(result.turns, 3);
+      assert.equal(llm.completions().length, 3);
     });
   }
+
+  void it('a malformed reply followed by a valid one → the valid proposal, after one re-ask', async () => {
+    const llm = await scripted([{ raw: 'I think you should restart it.' }, { reply: GOOD_PROPOSAL }]);
+    const result = await diagnose(input(llm.url, fakeTools(), { maxTurns: 3 }));
+    assert.ok(result.ok);
+    assert.equal(result.proposal.proposedAction, GOOD_PROPOSAL.proposedAction);
+    assert.equal(result.turns, 2);
+    const [first, second] = llm.completions().map((r) => r.body?.messages ?? []);
+    assert.equal((second?.length ?? 0) - (first?.length ?? 0), 2, 'the bad reply and a correction were added');
+    assert.equal(second?.at(-1)?.role, 'user');
+  });
 
   void it('a model that keeps calling tools is stopped at exactly maxTurns model calls', async () => {
     const llm = await scripted(() => ({ toolCall: { name: 'inspect_container', args: { container: CONTAINER } } }));
