@@ -3,6 +3,7 @@ import { LABELS } from '../../../src/gateway/protocol';
 import type { ScenarioOptions } from '../../helpers/scenario';
 import { runScenarioContainer } from '../../helpers/scenario';
 import { docker, OWNER_PID_LABEL, SCENARIO_IMAGE } from '../../helpers/stack';
+import { processAlive } from '../../helpers/processes';
 
 export { docker };
 
@@ -47,11 +48,15 @@ export async function snapshot(id: string): Promise<ContainerState> {
 export class SuiteContainers {
   constructor(readonly suite: string) {}
 
-  /** Remove every container this suite left (an interrupted run included). */
+  /** Remove this suite's containers made by this process or by one that is gone (an interrupted run). */
   async cleanup(): Promise<void> {
     const list = await docker().listContainers({ all: true, filters: { label: [`${LABELS.test}=true`, `${SUITE_LABEL}=${this.suite}`] } });
+    const removable = list.filter((c) => {
+      const owner = Number(c.Labels?.[OWNER_PID_LABEL]);
+      return !Number.isInteger(owner) || owner === process.pid || !processAlive(owner);
+    });
     await Promise.all(
-      list.map((c) =>
+      removable.map((c) =>
         docker()
           .getContainer(c.Id)
           .remove({ force: true, v: true })
@@ -64,7 +69,8 @@ export class SuiteContainers {
 
   /** Names are suite-prefixed so files never collide. A long-running `sleep` unless `cmd` says otherwise. */
   name(short: string): string {
-    return `dmgw-${this.suite}-${short}`;
+    // The pid keeps two runs of the same file (two checkouts) from replacing each other's containers.
+    return `dmgw-${this.suite}-${process.pid}-${short}`;
   }
 
   async run(short: string, opts: Partial<ScenarioOptions> & { optIn?: boolean } = {}): Promise<string> {
