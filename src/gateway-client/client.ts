@@ -1,6 +1,5 @@
-import { readFileSync } from 'node:fs';
 import type { AgentCredentials } from '../signing';
-import { AgentCredentials as AgentCredentialsSchema, signRequest } from '../signing';
+import { signRequest } from '../signing';
 import type { RefusalBody, ToolArgs, ToolName, ToolResponseBody } from '../gateway/protocol';
 import { GatewayRefusal, GatewayUnavailable } from './errors';
 
@@ -19,10 +18,6 @@ export interface GatewayClientOptions {
   timeoutMs?: number;
 }
 
-/** Reads an agent key file (mode 0600, written by setup or `dockmedic keys`). */
-export function loadAgentCredentials(path: string): AgentCredentials {
-  return AgentCredentialsSchema.parse(JSON.parse(readFileSync(path, 'utf8')));
-}
 
 /** A typed client of the gateway that signs every request (DESIGN §4). */
 export class GatewayClient {

@@ -1,10 +1,9 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { GatewayKeys } from '../signing';
-import { AgentCredentials, generateKeyId, generateSecret } from '../signing';
-import { KeyFileError, readKeysFile } from './keyring';
+import type { AgentCredentials, GatewayKeys } from '../signing';
+import { KeyFileError, generateKeyId, generateSecret, readAgentFile, readGatewayKeysFile } from '../signing';
 
-export { KeyFileError };
+export { KeyFileError, readAgentFile };
 
 export interface KeyFilePaths {
   /** The gateway's keys file (every agent's keys). */
@@ -22,25 +21,6 @@ export function writePrivateJson(path: string, value: unknown): void {
   renameSync(tmp, path);
 }
 
-export function readAgentFile(path: string): AgentCredentials {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new KeyFileError(`cannot read agent key file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    throw new KeyFileError(`agent key file ${path} is not JSON`);
-  }
-  const parsed = AgentCredentials.safeParse(json);
-  if (!parsed.success) throw new KeyFileError(`agent key file ${path} is invalid`);
-  return parsed.data;
-}
-
-const readGatewayFile = readKeysFile;
 
 /**
  * Create the gateway keys file and the agent file with one live key, unless they exist.
@@ -70,7 +50,7 @@ export function initKeys(paths: KeyFilePaths, agentId = 'worker'): { created: bo
  * `retireKey` once the worker uses the new one. At most two live keys per agent.
  */
 export function rotateKey(paths: KeyFilePaths): { agentId: string; keyId: string; previousKeyId: string } {
-  const keys = readGatewayFile(paths.keysFile);
+  const keys = readGatewayKeysFile(paths.keysFile);
   const agent = readAgentFile(paths.agentFile);
   const list = keys.agents[agent.agentId];
   if (!list) throw new KeyFileError(`the gateway keys file has no agent ${agent.agentId}`);
@@ -89,7 +69,7 @@ export function rotateKey(paths: KeyFilePaths): { agentId: string; keyId: string
 
 /** Mark a key retired: the gateway refuses it (`key_retired`). Refuses to retire the key the agent signs with unless forced. */
 export function retireKey(paths: KeyFilePaths, keyId: string, opts: { force?: boolean } = {}): { agentId: string; changed: boolean } {
-  const keys = readGatewayFile(paths.keysFile);
+  const keys = readGatewayKeysFile(paths.keysFile);
   for (const [agentId, list] of Object.entries(keys.agents)) {
     const key = list.find((k) => k.keyId === keyId);
     if (!key) continue;
@@ -116,7 +96,7 @@ export interface KeyRow {
 
 /** Every key, without secrets. */
 export function listKeys(paths: KeyFilePaths): KeyRow[] {
-  const keys = readGatewayFile(paths.keysFile);
+  const keys = readGatewayKeysFile(paths.keysFile);
   const current = existsSync(paths.agentFile) ? readAgentFile(paths.agentFile) : null;
   return Object.entries(keys.agents).flatMap(([agentId, list]) =>
     list.map((k) => ({ agentId, keyId: k.keyId, status: k.status, createdAt: k.createdAt ?? null, inUse: current?.agentId === agentId && current.keyId === k.keyId })),

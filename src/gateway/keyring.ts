@@ -1,10 +1,6 @@
-import { readFileSync, statSync } from 'node:fs';
-import { GatewayKeys } from '../signing';
-
-/** A key file that is missing or invalid, or an operation on it that cannot be done; the message says what to do. */
-export class KeyFileError extends Error {
-  override name = 'KeyFileError';
-}
+import { statSync } from 'node:fs';
+import type { GatewayKeys } from '../signing';
+import { KeyFileError, readGatewayKeysFile } from '../signing';
 
 /** One key as the gateway holds it: secret decoded once, owner attached. */
 export interface KeyEntry {
@@ -26,25 +22,6 @@ export function indexKeys(keys: GatewayKeys): Map<string, KeyEntry> {
   return byId;
 }
 
-export function readKeysFile(path: string): GatewayKeys {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new KeyFileError(
-      `cannot read gateway keys file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message} (create it with \`dockmedic keys init\` or set DOCKMEDIC_GATEWAY_KEYS_FILE)`,
-    );
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    throw new KeyFileError(`gateway keys file ${path} is not JSON`);
-  }
-  const parsed = GatewayKeys.safeParse(json);
-  if (!parsed.success) throw new KeyFileError(`gateway keys file ${path} is invalid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-  return parsed.data;
-}
 
 /**
  * The gateway's keys, read from the keys file and re-read when the file changes (checked at most
@@ -62,7 +39,7 @@ export class Keyring {
     private readonly reloadIntervalMs = 1000,
     private readonly onReloadError: (err: Error) => void = () => {},
   ) {
-    this.byId = indexKeys(readKeysFile(path));
+    this.byId = indexKeys(readGatewayKeysFile(path));
     this.remember();
   }
 
@@ -78,7 +55,7 @@ export class Keyring {
 
   /** Re-read the file now (SIGHUP, tests). Throws if it does not parse. */
   reload(): void {
-    this.byId = indexKeys(readKeysFile(this.path));
+    this.byId = indexKeys(readGatewayKeysFile(this.path));
     this.remember();
   }
 

@@ -1,7 +1,8 @@
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { Client } from '@temporalio/client';
 import type { Config } from '../config';
-import { GatewayClient, loadAgentCredentials } from '../gateway-client';
+import { GatewayClient } from '../gateway-client';
+import { readAgentFile } from '../signing';
 import { createOpenAiClient, gatewaySignedFetch } from '../llm';
 import type { LlmDeps } from '../../activities';
 import { createActivities, createWebhookNotifier } from '../../activities';
@@ -40,7 +41,7 @@ function advisor(config: Config, gateway: GatewayClient): LlmDeps | undefined {
 export async function startWorker(config: Config, client: Client, log: (r: Record<string, unknown>) => void): Promise<RunningWorker> {
   const gateway = new GatewayClient({
     baseUrl: config.gateway.url,
-    credentials: loadAgentCredentials(config.agentKeyFile),
+    credentials: readAgentFile(config.agentKeyFile),
     timeoutMs: Math.max(30_000, config.llm.timeoutSeconds * 1000 + 5_000),
   });
   const llm = advisor(config, gateway);

@@ -1,2 +1,3 @@
 export * from './scheme';
 export * from './keys';
+export * from './key-files';

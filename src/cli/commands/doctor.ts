@@ -1,11 +1,11 @@
-import { statSync, readFileSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import type { Command } from 'commander';
 import Docker from 'dockerode';
 import Redis from 'ioredis';
 import type { Config } from '../../config';
 import { loadConfig } from '../../config';
 import { connectTemporal } from '../../runtime/temporal';
-import { AgentCredentials, GatewayKeys } from '../../signing';
+import { readAgentFile, readGatewayKeysFile } from '../../signing';
 import { GatewayClient, GatewayRefusal } from '../../gateway-client';
 import { SEARCH_ATTRIBUTE_NAMES } from '../../../workflows/messages';
 import { printJson } from '../table';
@@ -76,19 +76,19 @@ const PROBES: Record<string, Probe> = {
     const problems = [privateFile(config.agentKeyFile), privateFile(config.gateway.keysFile)].filter((p): p is string => p !== null);
     if (problems.length) return { ok: false, detail: problems.join('; '), fix: 'run `make setup` to create keys, or set DOCKMEDIC_AGENT_KEY_FILE / DOCKMEDIC_GATEWAY_KEYS_FILE' };
     try {
-      const agent = AgentCredentials.parse(JSON.parse(readFileSync(config.agentKeyFile, 'utf8')));
-      const keys = GatewayKeys.parse(JSON.parse(readFileSync(config.gateway.keysFile, 'utf8')));
+      const agent = readAgentFile(config.agentKeyFile);
+      const keys = readGatewayKeysFile(config.gateway.keysFile);
       const key = keys.agents[agent.agentId]?.find((k) => k.keyId === agent.keyId);
       if (!key) return { ok: false, detail: `the gateway does not know key ${agent.keyId} of agent ${agent.agentId}`, fix: '`dockmedic keys list` and rotate or restore the agent key' };
       if (key.status !== 'live') return { ok: false, detail: `agent key ${agent.keyId} is retired`, fix: '`dockmedic keys rotate` to issue a live key' };
       return { ok: true, detail: `agent ${agent.agentId} signs with live key ${agent.keyId}` };
     } catch (err) {
-      return { ok: false, detail: `key files do not parse: ${(err as Error).message.split('\n')[0]}`, fix: 'restore the key files or remove them and run `make setup`' };
+      return { ok: false, detail: (err as Error).message, fix: 'restore the key files or remove them and run `make setup`' };
     }
   },
   gateway: async (config) => {
     try {
-      const client = new GatewayClient({ baseUrl: config.gateway.url, credentials: AgentCredentials.parse(JSON.parse(readFileSync(config.agentKeyFile, 'utf8'))), timeoutMs: 3000 });
+      const client = new GatewayClient({ baseUrl: config.gateway.url, credentials: readAgentFile(config.agentKeyFile), timeoutMs: 3000 });
       // A signed call for a container that cannot exist proves signature, replay store and limits work.
       await client.call('inspect_container', { container: 'dockmedic-doctor-probe-does-not-exist' });
       return { ok: true, detail: `${config.gateway.url} accepted a signed call` };
