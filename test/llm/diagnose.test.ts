@@ -3,18 +3,9 @@ import assert from 'node:assert/strict';
 import type { ModelProposal } from '../../workflows/messages';
 import { diagnose, MODEL_TOOLS, PLACEHOLDER_API_KEY } from '../../src/llm';
 import type { ScriptedLlm, ScriptStep } from '../helpers/scripted-llm';
-import { startScriptedLlm } from '../helpers/scripted-llm';
-import { CONTAINER, CONTAINER_ID, GOOD_PROPOSAL, fakeTools, input } from './fixtures';
+import { CONTAINER, CONTAINER_ID, GOOD_PROPOSAL, fakeTools, input, scriptedServers } from './fixtures';
 
-const servers: ScriptedLlm[] = [];
-async function scripted(script: Parameters<typeof startScriptedLlm>[0]): Promise<ScriptedLlm> {
-  const s = await startScriptedLlm(script);
-  servers.push(s);
-  return s;
-}
-after(async () => {
-  await Promise.all(servers.map((s) => s.close()));
-});
+const scripted = scriptedServers(after);
 
 /** The JSON error bodies dockmedic sent back to the model as tool results, in order. */
 function toolErrorCodes(llm: ScriptedLlm, requestIndex: number): Array<string | undefined> {

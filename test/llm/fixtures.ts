@@ -1,6 +1,8 @@
 import type { ContainerSummary, LogsResult } from '../../src/gateway/protocol';
 import type { DiagnoseInput, DiagnoseTools } from '../../src/llm';
 import { createOpenAiClient } from '../../src/llm';
+import type { Script, ScriptedLlm } from '../helpers/scripted-llm';
+import { startScriptedLlm } from '../helpers/scripted-llm';
 import type { Facts } from '../../src/policy';
 
 /** Shared fixtures of the LLM tests (not a test file itself). */
@@ -83,5 +85,18 @@ export function input(url: string, tools: DiagnoseTools, overrides: Partial<Diag
     maxTokens: 100_000,
     tools,
     ...overrides,
+  };
+}
+
+/** Start scripted servers on demand; each is closed after the test file (`hook` is node:test's `after`). */
+export function scriptedServers(hook: (fn: () => Promise<void>) => void): (script: Script) => Promise<ScriptedLlm> {
+  const servers: ScriptedLlm[] = [];
+  hook(async () => {
+    await Promise.all(servers.map((s) => s.close()));
+  });
+  return async (script) => {
+    const s = await startScriptedLlm(script);
+    servers.push(s);
+    return s;
   };
 }

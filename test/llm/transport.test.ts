@@ -3,19 +3,10 @@ import assert from 'node:assert/strict';
 import { GatewayClient } from '../../src/gateway-client/client';
 import { HEADERS, computeSignature, generateKeyId, generateSecret } from '../../src/signing';
 import { LlmRateLimited, LlmTimeout, LlmUnavailable, createOpenAiClient, diagnose, failureFromError, gatewaySignedFetch } from '../../src/llm';
-import type { ScriptedLlm } from '../helpers/scripted-llm';
 import { startScriptedLlm } from '../helpers/scripted-llm';
-import { GOOD_PROPOSAL, fakeTools, input } from './fixtures';
+import { GOOD_PROPOSAL, fakeTools, input, scriptedServers } from './fixtures';
 
-const servers: ScriptedLlm[] = [];
-async function scripted(script: Parameters<typeof startScriptedLlm>[0]): Promise<ScriptedLlm> {
-  const s = await startScriptedLlm(script);
-  servers.push(s);
-  return s;
-}
-after(async () => {
-  await Promise.all(servers.map((s) => s.close()));
-});
+const scripted = scriptedServers(after);
 
 void describe('diagnose: transport failures throw typed errors for the activity to retry', () => {
   void it('429 → LlmRateLimited with Retry-After, after exactly one request (the client never retries)', async () => {
