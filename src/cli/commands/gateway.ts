@@ -2,25 +2,30 @@ import type { Command } from 'commander';
 import { loadConfig, loadLlmUpstream } from '../../config';
 import type { AuditRecord } from '../../gateway';
 import { startGateway } from '../../gateway';
+import type { Log } from '../../runtime/log';
+import { createLog } from '../../runtime/log';
 
-/** One JSON line per request on stderr: who, what, verdict, how long. No arguments, no headers, no secrets. */
-function logLine(r: AuditRecord): string {
-  return JSON.stringify({
-    time: r.time,
-    level: r.verdict === 'allowed' ? 'info' : 'warn',
-    msg: 'request',
-    requestId: r.requestId,
-    agent: r.agent,
-    keyId: r.keyId,
-    tool: r.tool,
-    target: r.target?.name ?? r.target?.ref ?? null,
-    verdict: r.verdict,
-    code: r.code,
-    status: r.status,
-    replayed: r.replayed,
-    durationMs: r.durationMs,
-    workflowId: r.workflowId,
-  });
+/**
+ * One log line per gateway request: who, what, verdict, how long. No arguments, no headers, no
+ * secrets (the audit file has the arguments). Used by `dockmedic gateway` and `dockmedic up`.
+ */
+export function gatewayRequestLogger(log: Log = createLog('gateway')): (r: AuditRecord) => void {
+  return (r) =>
+    log({
+      level: r.verdict === 'allowed' ? 'info' : 'warn',
+      msg: 'request',
+      requestId: r.requestId,
+      agent: r.agent,
+      keyId: r.keyId,
+      tool: r.tool,
+      target: r.target?.name ?? r.target?.ref ?? null,
+      verdict: r.verdict,
+      code: r.code,
+      status: r.status,
+      replayed: r.replayed,
+      durationMs: r.durationMs,
+      workflowId: r.workflowId,
+    });
 }
 
 /** `dockmedic gateway`: run the tool gateway in the foreground until SIGTERM/SIGINT. */
@@ -43,31 +48,32 @@ Each request is logged to stderr as one JSON line.`,
     )
     .action(async () => {
       const config = loadConfig();
+      const log = createLog('gateway');
       // The gateway is the only process that reads the LLM upstream's URL and key.
       const llmUpstream = loadLlmUpstream();
       const gw = await startGateway(config, {
         llmUpstream,
-        onRecord: (r) => process.stderr.write(logLine(r) + '\n'),
-        onError: (err, requestId) => process.stderr.write(JSON.stringify({ time: new Date().toISOString(), level: 'error', msg: 'internal error', requestId, error: String((err as Error)?.message ?? err) }) + '\n'),
+        onRecord: gatewayRequestLogger(log),
+        onError: (err, requestId) => log({ level: 'error', msg: 'internal error', requestId, error: String((err as Error)?.message ?? err) }),
       });
-      process.stderr.write(JSON.stringify({ time: new Date().toISOString(), level: 'info', msg: 'gateway listening', url: gw.url, auditFile: gw.auditFile, llm: llmUpstream.baseUrl ? 'configured' : 'not_configured' }) + '\n');
+      log({ level: 'info', msg: 'gateway listening', url: gw.url, auditFile: gw.auditFile, llm: llmUpstream.baseUrl ? 'configured' : 'not_configured' });
       process.on('SIGHUP', () => {
         try {
           gw.reloadKeys();
-          process.stderr.write(JSON.stringify({ time: new Date().toISOString(), level: 'info', msg: 'keys reloaded' }) + '\n');
+          log({ level: 'info', msg: 'keys reloaded' });
         } catch (err) {
-          process.stderr.write(JSON.stringify({ time: new Date().toISOString(), level: 'error', msg: 'keys reload failed; keeping the previous keys', error: (err as Error).message }) + '\n');
+          log({ level: 'error', msg: 'keys reload failed; keeping the previous keys', error: (err as Error).message });
         }
       });
       await new Promise<void>((resolve) => {
         const stop = (signal: string) => {
-          process.stderr.write(JSON.stringify({ time: new Date().toISOString(), level: 'info', msg: 'stopping', signal }) + '\n');
+          log({ level: 'info', msg: 'stopping', signal });
           resolve();
         };
         process.once('SIGTERM', () => stop('SIGTERM'));
         process.once('SIGINT', () => stop('SIGINT'));
       });
       await gw.close();
-      process.stderr.write(JSON.stringify({ time: new Date().toISOString(), level: 'info', msg: 'gateway stopped' }) + '\n');
+      log({ level: 'info', msg: 'gateway stopped' });
     });
 }

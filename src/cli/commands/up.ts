@@ -6,6 +6,7 @@ import { createLog, onShutdownSignal } from '../../runtime/log';
 import { connectTemporal } from '../../runtime/temporal';
 import { startWorker } from '../../runtime/worker';
 import { Watcher } from '../../watcher';
+import { gatewayRequestLogger } from './gateway';
 
 /** `dockmedic up`: gateway, worker and watcher of one host in one process. */
 export function registerUp(program: Command): void {
@@ -18,7 +19,7 @@ export function registerUp(program: Command): void {
       const log = createLog('up');
       const docker = new Docker({ socketPath: loaded.dockerSocket });
       // The LLM upstream's URL and key go to the gateway part only; the worker talks to the gateway's proxy.
-      const gateway = await startGateway(loaded, { docker, onRecord: createGatewayRecordLog(), llmUpstream: loadLlmUpstream() });
+      const gateway = await startGateway(loaded, { docker, onRecord: gatewayRequestLogger(), llmUpstream: loadLlmUpstream() });
       // The worker talks to the gateway it just started (its port may have been chosen by the OS).
       const config = { ...loaded, gateway: { ...loaded.gateway, url: gateway.url } };
       const client = await connectTemporal(config);
@@ -36,10 +37,4 @@ export function registerUp(program: Command): void {
       onShutdownSignal(stop);
       await worker.done;
     });
-}
-
-/** One JSON line per gateway request on stderr (records hold no secrets). */
-export function createGatewayRecordLog(): (record: object) => void {
-  const log = createLog('gateway');
-  return (record) => log({ ...record });
 }
