@@ -1,13 +1,15 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type Docker from 'dockerode';
-import { SA } from '../../workflows/messages';
+import { SA, stateQuery } from '../../workflows/messages';
+import { loadConfig } from '../../src/config';
+import { IncidentStarter } from '../../src/watcher/incident-starter';
 import type { Scenario } from '../../src/drills/scenarios';
 import { SCENARIOS } from '../../src/drills/scenarios';
 import { docker } from '../helpers/stack';
 import { runScenarioContainer } from '../helpers/scenario';
 import type { E2eStack } from './harness';
-import { auditRecordsFor, closedIncident, mutatingCallsFor, runCli, scheduledActivities, startE2eStack, waitUntil } from './harness';
+import { auditRecordsFor, closedIncident, incidentPhase, mutatingCallsFor, runCli, scheduledActivities, startE2eStack, waitUntil } from './harness';
 
 /**
  * DESIGN §6 scenarios 1–6, 8 and 9 on the real stack: Docker engine, Redis, Temporal dev server,
@@ -99,8 +101,6 @@ describe('end-to-end scenarios on the real stack', { timeout: 300_000 }, () => {
   });
 
   it('100 duplicate events for one container open exactly one incident', async () => {
-    const { IncidentStarter } = await import('../../src/watcher/incident-starter');
-    const { loadConfig } = await import('../../src/config');
     const config = loadConfig({ ...process.env, ...stack.env });
     const name = `${stack.runId}-dup`;
     const id = await runScenarioContainer({ name, cmd: 'sleep 1; exit 1', labels: { 'dockmedic.enable': 'true' } });
@@ -137,7 +137,6 @@ describe('end-to-end scenarios on the real stack', { timeout: 300_000 }, () => {
     const name = `${stack.runId}-sigkill`;
     const id = await runScenarioContainer({ name, cmd: 'if [ -f /tmp/ran ]; then trap "exit 0" TERM; sleep 100000 & wait; else touch /tmp/ran; sleep 1; exit 1; fi', labels: { 'dockmedic.enable': 'true' } });
     const workflowId = stack.incidentId(name);
-    const { incidentPhase } = await import('./harness');
     await waitUntil('the incident to reach verify', async () => (await incidentPhase(stack.client, workflowId)) === 'verify', 30_000);
     await stack.restartWorker();
     const state = await closedIncident(stack.client, workflowId, 60_000);
@@ -172,7 +171,6 @@ describe('operating an incident with the CLI on the real stack', { timeout: 300_
     const failTwice = 'n=$(cat /tmp/n 2>/dev/null || echo 0); n=$((n+1)); echo $n > /tmp/n; if [ $n -ge 3 ]; then trap "exit 0" TERM; sleep 100000 & wait; else sleep 1; exit 1; fi';
     const containerId = await runScenarioContainer({ name, cmd: failTwice, labels: { 'dockmedic.enable': 'true' } });
     const id = stack.incidentId(name);
-    const { stateQuery } = await import('../../workflows/messages');
     await waitUntil('the escalation to wait for an answer', async () => (await stack.client.workflow.getHandle(id).query(stateQuery)).pendingEscalation?.waitingFor.includes('approve'), 40_000);
     const before = mutatingCallsFor(stack.audit(), name).restart_container;
     assert.equal(before, 1, 'the policy restarted once before escalating');

@@ -1,7 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ContainerEvent } from '../../src/watcher/classify';
-import { EventClassifier } from '../../src/watcher/classify';
+import { EventClassifier, watchedLabels } from '../../src/watcher/classify';
+import { loadConfig } from '../../src/config';
 
 const settings = { crashLoopDeaths: 3, crashLoopWindowSeconds: 60, operatorStopGraceSeconds: 30 };
 const optedIn = { 'dockmedic.enable': 'true', name: 'web' };
@@ -75,14 +76,12 @@ describe('watcher event classification', () => {
 });
 
 describe('watch selector', () => {
-  it('always requires the opt-in label and adds the configured selector', async () => {
-    const { watchedLabels } = await import('../../src/watcher/classify');
+  it('always requires the opt-in label and adds the configured selector', () => {
     assert.deepEqual(watchedLabels([]), ['dockmedic.enable=true']);
     assert.deepEqual(watchedLabels(['team=payments']), ['dockmedic.enable=true', 'team=payments']);
   });
 
-  it('DOCKMEDIC_WATCH_SELECTOR is parsed, and a malformed one stops start-up naming the variable', async () => {
-    const { loadConfig } = await import('../../src/config');
+  it('DOCKMEDIC_WATCH_SELECTOR is parsed, and a malformed one stops start-up naming the variable', () => {
     assert.deepEqual(loadConfig({ DOCKMEDIC_WATCH_SELECTOR: 'team=payments, tier=web' }).watch.selector, ['team=payments', 'tier=web']);
     assert.deepEqual(loadConfig({}).watch.selector, []);
     assert.throws(() => loadConfig({ DOCKMEDIC_WATCH_SELECTOR: 'no spaces allowed=x y' }), /DOCKMEDIC_WATCH_SELECTOR/);
