@@ -6,6 +6,11 @@
  * (`timedDocker`) and subtracted; nothing is stubbed. Reported through the gateway's internal
  * `onTiming` hook: overhead = total server time − Docker time.
  *
+ * A control run follows (redis-floor.ts): the same client against a bare HTTP server that does
+ * one Redis PING per request. Its p99 is the machine's floor for anything with one Redis round
+ * trip in its request path; it is printed beside the result and written to
+ * bench/results/gateway-redis-floor.json.
+ *
  * Uses the stack's Redis (REDIS_URL, default 127.0.0.1:6379; `make bench` starts it) with a
  * fresh agent id so it touches no one else's keys, and its own temp keys and audit files.
  */
@@ -13,7 +18,6 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { Worker } from 'node:worker_threads';
 import Docker from 'dockerode';
 import Redis from 'ioredis';
 import { loadConfig } from '../src/config';
@@ -21,7 +25,8 @@ import type { RequestTiming } from '../src/gateway';
 import { LABELS, startGateway } from '../src/gateway';
 import { writePrivateJson } from '../src/gateway/key-files';
 import { generateSecret } from '../src/signing';
-import type { LoadClientInput } from './load-client';
+import type { FloorResult } from './redis-floor';
+import { measureRedisFloor, runLoadClient } from './redis-floor';
 import { percentile, round3 } from './stats';
 
 const CALLS = Number(process.env.BENCH_CALLS ?? 5000);
@@ -103,20 +108,14 @@ export async function runGatewayOverhead(): Promise<OverheadResult> {
   const gw = await startGateway(config, { docker, onTiming: (t) => all.push(t) });
   try {
     // Calls are sequential, so arrival order is call order: the first WARMUP are discarded.
-    const input: LoadClientInput = { url: gw.url, credentials: cred, container: name, calls: WARMUP + CALLS };
-    const worker = new Worker(join(__dirname, 'load-client.js'), { workerData: input });
-    await new Promise<void>((resolve, reject) => {
-      worker.once('message', () => resolve());
-      worker.once('error', reject);
-      worker.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`load client exited with ${code}`))));
-    });
-    await worker.terminate();
+    await runLoadClient({ url: gw.url, credentials: cred, container: name, calls: WARMUP + CALLS });
   } finally {
     await gw.close();
     await container.remove({ force: true });
     rmSync(dir, { recursive: true, force: true });
   }
   const timings = all.slice(WARMUP);
+  const floor: FloorResult = await measureRedisFloor({ redisUrl: base.redisUrl, calls: CALLS, warmup: WARMUP, client: { credentials: cred, container: name } });
 
   const refused = timings.filter((t) => t.verdict !== 'allowed');
   if (refused.length) throw new Error(`${refused.length} benchmark calls were refused (${refused[0]?.code}); the numbers would be meaningless`);
@@ -145,6 +144,7 @@ export async function runGatewayOverhead(): Promise<OverheadResult> {
   process.stdout.write(line(['', 'p50 ms', 'p99 ms', 'max ms']) + '\n');
   process.stdout.write(line(['overhead (total − Docker)', result.p50_ms, result.p99_ms, result.max_ms]) + '\n');
   process.stdout.write(line(['  for reference: Docker inspect', round3(percentile(docker_, 50)), round3(percentile(docker_, 99)), round3(docker_.at(-1) ?? NaN)]) + '\n');
+  process.stdout.write(line(['  control: HTTP + 1 Redis PING', floor.p50_ms, floor.p99_ms, floor.max_ms]) + '\n');
   process.stdout.write('stages (p50 / p99 of each step):\n');
   for (const [stage, p50, p99] of stageRows) process.stdout.write(line([`  ${stage}`, p50, p99, '']) + '\n');
   const load = loadavg().map((l) => l.toFixed(2)).join(' ');
@@ -153,7 +153,9 @@ export async function runGatewayOverhead(): Promise<OverheadResult> {
   const out = join(repoRoot(), 'bench', 'results', 'gateway-overhead.json');
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
-  process.stdout.write(`wrote ${out}\n`);
+  const floorOut = join(dirname(out), 'gateway-redis-floor.json');
+  writeFileSync(floorOut, JSON.stringify(floor, null, 2) + '\n');
+  process.stdout.write(`wrote ${out} and ${floorOut}\n`);
   return result;
 }
 

@@ -1,0 +1,72 @@
+/**
+ * The control for the gateway overhead benchmark: what one Redis round trip inside an HTTP
+ * request costs on this machine when the server does nothing else. A bare node:http server
+ * answers each request after a single Redis PING; the same load client (same worker thread,
+ * same signed requests, same count) calls it, and the same server-side clock is read. The
+ * gateway cannot be faster than this, because its replay check and rate limit are one Redis
+ * round trip; what it adds on top is its own cost.
+ */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import Redis from 'ioredis';
+import type { LoadClientInput } from './load-client';
+import { percentile, round3 } from './stats';
+
+export interface FloorResult {
+  calls: number;
+  p50_ms: number;
+  p99_ms: number;
+  max_ms: number;
+}
+
+/** Run the load client in its worker thread against `input.url` until it has made every call. */
+export async function runLoadClient(input: LoadClientInput): Promise<void> {
+  const worker = new Worker(join(__dirname, 'load-client.js'), { workerData: input });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      worker.once('message', () => resolve());
+      worker.once('error', reject);
+      worker.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`load client exited with ${code}`))));
+    });
+  } finally {
+    await worker.terminate();
+  }
+}
+
+export async function measureRedisFloor(opts: { redisUrl: string; calls: number; warmup: number; client: Omit<LoadClientInput, 'url' | 'calls'> }): Promise<FloorResult> {
+  const redis = new Redis(opts.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true });
+  redis.on('error', () => {});
+  await redis.connect();
+  const times: number[] = [];
+  const reply = JSON.stringify({ result: {}, requestId: '-', replayed: false });
+  const server = createServer((req, res) => {
+    const start = process.hrtime.bigint();
+    req.resume();
+    req.on('end', () => {
+      redis.ping().then(
+        () => {
+          res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(reply) });
+          res.end(reply);
+          times.push(Number(process.hrtime.bigint() - start) / 1e6);
+        },
+        () => {
+          res.writeHead(503).end();
+        },
+      );
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const { port } = server.address() as AddressInfo;
+    await runLoadClient({ ...opts.client, url: `http://127.0.0.1:${port}`, calls: opts.warmup + opts.calls });
+  } finally {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    redis.disconnect();
+  }
+  const sorted = times.slice(opts.warmup).sort((a, b) => a - b);
+  if (sorted.length !== opts.calls) throw new Error(`the floor server answered ${sorted.length} of ${opts.calls} calls; Redis failed during the control run`);
+  return { calls: sorted.length, p50_ms: round3(percentile(sorted, 50)), p99_ms: round3(percentile(sorted, 99)), max_ms: round3(sorted.at(-1) ?? NaN) };
+}
