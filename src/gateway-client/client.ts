@@ -18,15 +18,27 @@ export interface GatewayClientOptions {
   timeoutMs?: number;
 }
 
+/** What `fetch` accepts: a request to sign, plus the headers and abort signal of the caller. */
+export interface SignedFetchInit {
+  method?: string;
+  body?: string;
+  idempotencyKey?: string | undefined;
+  signal?: AbortSignal | undefined;
+  headers?: Record<string, string>;
+}
+
+const DEFAULT_TIMEOUT_MS = 30_000;
 
 /** A typed client of the gateway that signs every request (DESIGN §4). */
 export class GatewayClient {
   private readonly secret: Buffer;
   private readonly baseUrl: string;
+  private readonly timeoutMs: number;
 
   constructor(private readonly opts: GatewayClientOptions) {
     this.secret = Buffer.from(opts.credentials.secret, 'hex');
     this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
+    this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   }
 
   get agentId(): string {
@@ -36,8 +48,23 @@ export class GatewayClient {
   /** Call a tool; resolves with the result or throws GatewayRefusal / GatewayUnavailable. */
   async call<T extends ToolName, R = unknown>(tool: T, args: ToolArgs<T>, options: CallOptions = {}): Promise<ToolResponseBody<R>> {
     const body = JSON.stringify({ args, ...(options.workflowId ? { workflowId: options.workflowId } : {}) });
-    const res = await this.fetch(`/v1/tools/${tool}`, { method: 'POST', body, idempotencyKey: options.idempotencyKey, signal: options.signal });
-    const text = await res.text();
+    // The whole call (answer and body) is bounded by a timer that ends with it: an activity makes
+    // many calls, and a timeout signal left armed per call would keep each one alive for timeoutMs.
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(new DOMException('gateway call timed out', 'TimeoutError')), this.timeoutMs);
+    let text: string;
+    let res: Response;
+    try {
+      const signal = options.signal ? AbortSignal.any([deadline.signal, options.signal]) : deadline.signal;
+      res = await this.send(`/v1/tools/${tool}`, { method: 'POST', body, idempotencyKey: options.idempotencyKey, signal });
+      try {
+        text = await res.text();
+      } catch (err) {
+        throw new GatewayUnavailable(`gateway at ${this.baseUrl} broke off its answer: ${(err as Error).message}`);
+      }
+    } finally {
+      clearTimeout(timer);
+    }
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
@@ -56,10 +83,13 @@ export class GatewayClient {
    * A signed `fetch` for any gateway path (the LLM proxy uses it as the `openai` client's fetch).
    * `path` may be absolute (`http://gateway/llm/v1/...`) or a path.
    */
-  async fetch(
-    pathOrUrl: string,
-    init: { method?: string; body?: string; idempotencyKey?: string | undefined; signal?: AbortSignal | undefined; headers?: Record<string, string> } = {},
-  ): Promise<Response> {
+  async fetch(pathOrUrl: string, init: SignedFetchInit = {}): Promise<Response> {
+    // The caller reads the body after this returns, so the timeout must outlive this call.
+    const timeout = AbortSignal.timeout(this.timeoutMs);
+    return this.send(pathOrUrl, { ...init, signal: init.signal ? AbortSignal.any([timeout, init.signal]) : timeout });
+  }
+
+  private async send(pathOrUrl: string, init: SignedFetchInit): Promise<Response> {
     const url = new URL(pathOrUrl, `${this.baseUrl}/`);
     const method = (init.method ?? 'GET').toUpperCase();
     const body = init.body ?? '';
@@ -70,13 +100,12 @@ export class GatewayClient {
       idempotencyKey: init.idempotencyKey,
       body,
     });
-    const signals = [AbortSignal.timeout(this.opts.timeoutMs ?? 30_000), ...(init.signal ? [init.signal] : [])];
     try {
       return await fetch(url, {
         method,
         headers: { ...init.headers, ...headers, 'content-type': 'application/json' },
         body: method === 'GET' || method === 'HEAD' ? undefined : body,
-        signal: AbortSignal.any(signals),
+        signal: init.signal,
       });
     } catch (err) {
       throw new GatewayUnavailable(`gateway at ${this.baseUrl} unreachable: ${(err as Error).message}`);
