@@ -12,14 +12,6 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import Redis from 'ioredis';
 import type { LoadClientInput } from './load-client';
-import { percentile, round3 } from './stats';
-
-export interface FloorResult {
-  calls: number;
-  p50_ms: number;
-  p99_ms: number;
-  max_ms: number;
-}
 
 /** Run the load client in its worker thread against `input.url` until it has made every call. */
 export async function runLoadClient(input: LoadClientInput): Promise<void> {
@@ -35,7 +27,8 @@ export async function runLoadClient(input: LoadClientInput): Promise<void> {
   }
 }
 
-export async function measureRedisFloor(opts: { redisUrl: string; calls: number; warmup: number; client: Omit<LoadClientInput, 'url' | 'calls'> }): Promise<FloorResult> {
+/** Server-side time of each call, in call order (calls are sequential). */
+export async function measureRedisFloor(opts: { redisUrl: string; calls: number; client: Omit<LoadClientInput, 'url' | 'calls'> }): Promise<number[]> {
   const redis = new Redis(opts.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true });
   redis.on('error', () => {});
   await redis.connect();
@@ -60,13 +53,12 @@ export async function measureRedisFloor(opts: { redisUrl: string; calls: number;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   try {
     const { port } = server.address() as AddressInfo;
-    await runLoadClient({ ...opts.client, url: `http://127.0.0.1:${port}`, calls: opts.warmup + opts.calls });
+    await runLoadClient({ ...opts.client, url: `http://127.0.0.1:${port}`, calls: opts.calls });
   } finally {
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
     redis.disconnect();
   }
-  const sorted = times.slice(opts.warmup).sort((a, b) => a - b);
-  if (sorted.length !== opts.calls) throw new Error(`the floor server answered ${sorted.length} of ${opts.calls} calls; Redis failed during the control run`);
-  return { calls: sorted.length, p50_ms: round3(percentile(sorted, 50)), p99_ms: round3(percentile(sorted, 99)), max_ms: round3(sorted.at(-1) ?? NaN) };
+  if (times.length !== opts.calls) throw new Error(`the control server answered ${times.length} of ${opts.calls} calls; Redis failed during the control run`);
+  return times;
 }
