@@ -9,6 +9,8 @@ TEST_TIMEOUT_MS ?= 600000
 NODE_TEST_FLAGS ?= --test-concurrency=1 --test-timeout=$(TEST_TIMEOUT_MS) --test-reporter=spec
 
 .PHONY: help setup build lint run test bench stop status clean
+# setup installs node_modules that build and lint use: never run the steps side by side (make -j).
+.NOTPARALLEL:
 
 help:
 	@echo "make setup   install what is missing, start dockerd/Redis/Temporal, build the scenario image and dist/"

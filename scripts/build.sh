@@ -26,9 +26,10 @@ prune_orphans() {
 
 stale() {
   [[ -f $OK ]] || return 0
-  # Directories count too: deleting or renaming a file changes its directory's mtime.
-  [[ -n $(find "${SOURCES[@]}" tsconfig.json package-lock.json node_modules/.package-lock.json \
-    -newer "$OK" -print -quit 2>/dev/null) ]]
+  # TypeScript files and directories (deleting or renaming a file changes its directory's
+  # mtime); not the JSON `make bench` writes under bench/results/.
+  [[ -n $(find "${SOURCES[@]}" -path bench/results -prune -o \( -name '*.ts' -o -type d \) -newer "$OK" -print -quit 2>/dev/null) ||
+    -n $(find tsconfig.json package-lock.json node_modules/.package-lock.json -newer "$OK" -print -quit 2>/dev/null) ]]
 }
 
 # Concurrent builds in one tree (two `make test` at once) would write dist/ together.
@@ -42,10 +43,12 @@ if [[ ${1:-} != --force ]] && ! stale; then
   exit 0
 fi
 rm -f "$OK"
+# Stamped before tsc runs: a source saved during the build is newer than the marker, so the next run compiles it.
+touch dist/.build-started
 start=$(date +%s%N)
 if ! node node_modules/typescript/bin/tsc -p tsconfig.json; then
   echo "build     FAILED: tsc reported errors (above)" >&2
   exit 1
 fi
-touch "$OK"
+mv dist/.build-started "$OK"
 echo "build     compiled with tsc in $((($(date +%s%N) - start) / 1000000)) ms"

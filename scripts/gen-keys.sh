@@ -22,6 +22,16 @@ if [ -s "$gw" ] && [ -s "$ag" ]; then
   echo "present"
   exit 0
 fi
+# Interrupted between the two renames below: the gateway's half is complete under its temporary name.
+if [ -s "$ag" ] && [ ! -e "$gw" ] && [ -s "$gw.tmp" ]; then
+  kid=$(sed -n 's/.*"keyId":"\([^"]*\)".*/\1/p' "$ag")
+  if [ -n "$kid" ] && grep -q "\"keyId\":\"$kid\"" "$gw.tmp"; then
+    chmod 600 "$gw.tmp"
+    mv "$gw.tmp" "$gw"
+    echo "present"
+    exit 0
+  fi
+fi
 if [ -e "$gw" ] || [ -e "$ag" ]; then
   echo "only one of $gw and $ag exists: restore the other, or remove both to generate a new pair" >&2
   exit 1

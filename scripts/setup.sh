@@ -27,7 +27,8 @@ fail() { printf 'setup: %s\n' "$*" >&2; exit 1; }
 quietly() {
   local log=$1; shift
   # 8>&-: a daemon a package's postinst starts must not inherit (and hold) the setup lock.
-  if ! "$@" >"$log" 2>&1 8>&-; then
+  printf '\n--- %s %s\n' "$(date -u +%FT%TZ)" "$*" >>"$log"
+  if ! "$@" >>"$log" 2>&1 8>&-; then
     tail -n 30 "$log" >&2
     fail "failed: $* (full log: $log)"
   fi
@@ -45,9 +46,9 @@ preflight() {
   if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
     missing+=("Node.js >= ${NODE_MAJOR_MIN}.3 with npm: install it from your Node.js distribution (Debian 12's nodejs is 18, too old)")
   else
-    local major
-    major=$(node -p 'process.versions.node.split(".")[0]')
-    if ((major < NODE_MAJOR_MIN)); then
+    local major minor
+    IFS=. read -r major minor _ <<<"$(node -p 'process.versions.node')"
+    if ((major < NODE_MAJOR_MIN || (major == NODE_MAJOR_MIN && minor < 3))); then
       missing+=("Node.js >= ${NODE_MAJOR_MIN}.3 (found $(node --version)): upgrade Node.js")
     fi
   fi
@@ -67,10 +68,11 @@ apt_install() {
   mkdir -p "$STATE/log"
   export DEBIAN_FRONTEND=noninteractive
   if ((APT_UPDATED == 0)); then
-    quietly "$STATE/log/apt.log" apt-get update -q
+    quietly "$STATE/log/apt.log" apt-get -o DPkg::Lock::Timeout=600 update -q
     APT_UPDATED=1
   fi
-  quietly "$STATE/log/apt.log" apt-get install -y -q "$@"
+  # A fresh machine's unattended upgrades may hold the dpkg lock for a while: wait for it.
+  quietly "$STATE/log/apt.log" apt-get -o DPkg::Lock::Timeout=600 install -y -q "$@"
 }
 
 ensure_apt() {
@@ -79,6 +81,12 @@ ensure_apt() {
   if ((${#need[@]})); then
     apt_install "${need[@]}"
     status apt "installed ${need[*]}"
+    # On systemd, the package starts the distribution's Redis (no append-only file), which
+    # would answer on 6379 instead of ours: nonces would not survive a Redis restart.
+    if [[ " ${need[*]} " == *" redis-server "* && -d /run/systemd/system ]]; then
+      systemctl disable --now redis-server >/dev/null 2>&1 || true
+      status apt "disabled the distribution's redis-server service (dockmedic starts its own, append-only)"
+    fi
   else
     status apt "ok (${APT_PACKAGES[*]})"
   fi

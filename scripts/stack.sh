@@ -39,6 +39,8 @@ wait_for() {
 spawn() {
   local name=$1; shift
   mkdir -p "$RUN" "$LOG"
+  # One generation kept: a long-lived engine's log would otherwise grow without bound across starts.
+  if (($(stat -c %s "$LOG/$name.log" 2>/dev/null || echo 0) > 50 * 1024 * 1024)); then mv -f "$LOG/$name.log" "$LOG/$name.log.1"; fi
   printf '\n--- %s starting %s\n' "$(date -u +%FT%TZ)" "$*" >>"$LOG/$name.log"
   # Close the lock descriptors (8: setup.sh, 9: this script): a long-lived child holding
   # them would keep every later start waiting on the lock.
@@ -48,12 +50,39 @@ spawn() {
 
 show_log() { tail -n 20 "$LOG/$1.log" >&2 || true; }
 
-# started_alive NAME PROCESS: the process recorded in RUN/NAME.pid is alive and is PROCESS
+# is_process PID EXE: PID is alive and runs EXE (its executable, not a name prefix: a
+# recycled pid running `temporal-test-server` must not pass for `temporal`).
+is_process() {
+  [[ $1 =~ ^[0-9]+$ ]] || return 1
+  local exe
+  exe=$(readlink -f "/proc/$1/exe" 2>/dev/null) || return 1
+  [[ $exe == "$(readlink -f "$2" 2>/dev/null)" ]]
+}
+
+# started_alive NAME EXE: the process recorded in RUN/NAME.pid is alive and runs EXE
 # (an earlier start of ours that is still coming up: wait for it rather than spawn another).
 started_alive() {
   local pid
   pid=$(cat "$RUN/$1.pid" 2>/dev/null) || return 1
-  [[ $pid =~ ^[0-9]+$ && $(cat "/proc/$pid/comm" 2>/dev/null) == "$2"* ]]
+  is_process "$pid" "$2"
+}
+
+# wait_started NAME SECONDS CHECK...: wait for CHECK like wait_for, but give up at once, with
+# the log, when the process we spawned has exited (a port already taken, bad flags). Only
+# liveness is checked: right after the spawn the process may not have exec'd its binary yet.
+wait_started() {
+  local name=$1 deadline=$((SECONDS + $2)) pid
+  shift 2
+  pid=$(cat "$RUN/$name.pid" 2>/dev/null) || fail "no pid file for $name"
+  until "$@"; do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      rm -f "$RUN/$name.pid"
+      show_log "$name"
+      fail "$name exited during start-up (log: $LOG/$name.log)"
+    fi
+    ((SECONDS < deadline)) || return 1
+    sleep 0.25
+  done
 }
 
 # --- Docker ---------------------------------------------------------------------------
@@ -66,8 +95,10 @@ start_docker() {
   fi
   command -v dockerd >/dev/null || fail "dockerd is not installed: run scripts/setup.sh (apt-get install docker.io)"
   command -v docker >/dev/null || fail "the docker client is not installed: run scripts/setup.sh (apt-get install docker.io)"
-  started_alive dockerd dockerd || spawn dockerd dockerd "${DOCKERD_FLAGS[@]}"
-  if ! wait_for 30 docker_up; then
+  local exe
+  exe=$(command -v dockerd)
+  started_alive dockerd "$exe" || spawn dockerd "$exe" "${DOCKERD_FLAGS[@]}"
+  if ! wait_started dockerd 30 docker_up; then
     show_log dockerd
     fail "dockerd did not answer within 30 s (log: $LOG/dockerd.log)"
   fi
@@ -79,7 +110,13 @@ redis_up() { [[ $(timeout 5 redis-cli -h "$REDIS_HOST" -p "$REDIS_PORT" ping 2>/
 
 start_redis() {
   if redis_up; then
-    status redis "ok ($REDIS_HOST:$REDIS_PORT answers)"
+    local aof
+    aof=$(timeout 5 redis-cli -h "$REDIS_HOST" -p "$REDIS_PORT" config get appendonly 2>/dev/null | tail -n 1) || true
+    if [[ $aof == yes ]]; then
+      status redis "ok ($REDIS_HOST:$REDIS_PORT answers)"
+    else
+      status redis "ok ($REDIS_HOST:$REDIS_PORT answers) — WARNING: started elsewhere without appendonly; nonces will not survive its restart"
+    fi
     return
   fi
   command -v redis-server >/dev/null || fail "redis-server is not installed: run scripts/setup.sh (apt-get install redis-server)"
@@ -114,17 +151,18 @@ missing_search_attributes() {
 
 # An existing database, or a server someone else started, may lack them: register what is missing.
 ensure_search_attributes() {
-  local missing=() name
-  mapfile -t missing < <(missing_search_attributes)
+  local missing=() name out
+  # Not `mapfile < <(…)`: a failure inside a process substitution would go unnoticed.
+  out=$(missing_search_attributes) || exit 1
+  [[ -z $out ]] || mapfile -t missing <<<"$out"
   ((${#missing[@]})) || return 0
   # One per call: CLI 1.9.1 given several --name flags registers only the first.
   for name in "${missing[@]}"; do
     timeout 30 "$TEMPORAL" operator search-attribute create --address "$TEMPORAL_ADDRESS" --name "$name" --type Keyword >/dev/null ||
       fail "could not register search attribute $name"
   done
-  local still=()
-  mapfile -t still < <(missing_search_attributes)
-  ((${#still[@]} == 0)) || fail "search attributes still missing after registering: ${still[*]}"
+  out=$(missing_search_attributes) || exit 1
+  [[ -z $out ]] || fail "search attributes still missing after registering: ${out//$'\n'/ }"
   echo "registered ${missing[*]}"
 }
 
@@ -139,8 +177,8 @@ start_temporal() {
       --db-filename "$STATE/temporal/dev.db" --log-level warn)
     local name
     for name in "${SEARCH_ATTRIBUTES[@]}"; do args+=(--search-attribute "$name=Keyword"); done
-    started_alive temporal temporal || spawn temporal "$TEMPORAL" "${args[@]}"
-    if ! wait_for 60 temporal_up; then
+    started_alive temporal "$TEMPORAL" || spawn temporal "$TEMPORAL" "${args[@]}"
+    if ! wait_started temporal 60 temporal_up; then
       show_log temporal
       fail "the Temporal dev server did not become healthy within 60 s (log: $LOG/temporal.log)"
     fi
@@ -152,16 +190,16 @@ start_temporal() {
 }
 
 # --- stop -----------------------------------------------------------------------------
-# stop_by_pidfile NAME PROCESS: end the process recorded in RUN/NAME.pid if it is still PROCESS.
+# stop_by_pidfile NAME EXE: end the process recorded in RUN/NAME.pid if it still runs EXE.
 stop_by_pidfile() {
-  local name=$1 comm=$2 file=$RUN/$1.pid pid
+  local name=$1 exe=$2 file=$RUN/$1.pid pid
   if [[ ! -f $file ]]; then
     status "$name" "not started by stack.sh (no $file); left alone"
     return
   fi
   pid=$(<"$file")
-  # A recycled pid would belong to someone else: check the process name before signalling.
-  if [[ ! $pid =~ ^[0-9]+$ ]] || [[ $(cat "/proc/$pid/comm" 2>/dev/null) != "$comm"* ]]; then
+  # A recycled pid would belong to someone else: check the executable before signalling.
+  if ! is_process "$pid" "$exe"; then
     rm -f "$file"
     status "$name" "not running (stale pid file removed)"
     return
@@ -176,9 +214,9 @@ stop_by_pidfile() {
 
 stop_component() {
   case $1 in
-    temporal) stop_by_pidfile temporal temporal ;;
-    redis) stop_by_pidfile redis redis-server ;;
-    docker) stop_by_pidfile dockerd dockerd ;;
+    temporal) stop_by_pidfile temporal "$TEMPORAL" ;;
+    redis) stop_by_pidfile redis "$(command -v redis-server || echo /usr/bin/redis-server)" ;;
+    docker) stop_by_pidfile dockerd "$(command -v dockerd || echo /usr/sbin/dockerd)" ;;
     *) fail "unknown component '$1' (docker, redis, temporal)" ;;
   esac
 }
