@@ -23,6 +23,8 @@ export interface AdmissionInput {
   nonceTtlSeconds: number;
   windows: readonly WindowLimit[];
   eventId: string;
+  /** The idempotency store key of this call, if it has one (see SLIDING_WINDOWS_LUA). */
+  idempotencyStoreKey?: string | null;
 }
 
 export class Admission {
@@ -33,12 +35,12 @@ export class Admission {
     this.script = (redis as unknown as { dockmedicAdmit: Admit }).dockmedicAdmit.bind(redis);
   }
 
-  /** Refuses with replayed_nonce, timestamp_stale (signed before the store's memory began), rate_limited or store_unavailable. Returns the key each window was charged under. */
+  /** Refuses with replayed_nonce, timestamp_stale (signed before the store's memory began), rate_limited or store_unavailable. Returns the key each window was charged under ('' = not charged). */
   async admit(input: AdmissionInput): Promise<string[]> {
     const args: (string | number)[] = [nonceKey(input.keyId, input.nonce), NONCE_EPOCH_KEY];
     for (const w of input.windows) args.push(w.key);
-    args.push(input.timestamp, input.nonceTtlSeconds, input.eventId);
-    for (const w of input.windows) args.push(w.limit, w.windowSeconds * 1000, w.alias ?? '');
+    args.push(input.timestamp, input.nonceTtlSeconds, input.eventId, input.idempotencyStoreKey ?? '');
+    for (const w of input.windows) args.push(w.limit, w.windowSeconds * 1000, w.alias ?? '', w.freeForStoredOutcome ? '1' : '0');
     const reply = await storeStep('replay check and rate limit', () => this.script(2 + input.windows.length, ...args));
     switch (reply[0]) {
       case 1:

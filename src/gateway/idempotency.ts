@@ -45,8 +45,8 @@ export class IdempotencyStore {
     this.release = r.dockmedicIdemRelease.bind(redis);
   }
 
-  /** Keys are hashed so the caller's string never shapes Redis key names. */
-  private key(agentId: string, idempotencyKey: string): string {
+  /** The Redis key of an idempotency key (hashed, so the caller's string never shapes Redis key names). */
+  storeKey(agentId: string, idempotencyKey: string): string {
     return `idem:${agentId}:${createHash('sha256').update(idempotencyKey).digest('hex')}`;
   }
 
@@ -62,13 +62,13 @@ export class IdempotencyStore {
 
   /** A stored outcome for this key, or null when the key is new. */
   async lookup(agentId: string, idempotencyKey: string, fingerprint: string): Promise<StoredOutcome | null> {
-    const raw = await storeStep('idempotency lookup', () => this.redis.get(this.key(agentId, idempotencyKey)));
+    const raw = await storeStep('idempotency lookup', () => this.redis.get(this.storeKey(agentId, idempotencyKey)));
     return this.judge(raw, fingerprint);
   }
 
   /** Claim the key for this request. Null = claimed, go ahead; an outcome = someone finished first, return it. */
   async claim(agentId: string, idempotencyKey: string, fingerprint: string, requestId: string): Promise<StoredOutcome | null> {
-    const key = this.key(agentId, idempotencyKey);
+    const key = this.storeKey(agentId, idempotencyKey);
     const entry: Entry = { state: 'pending', fingerprint, requestId };
     const ok = await storeStep('idempotency claim', () => this.redis.set(key, JSON.stringify(entry), 'EX', this.pendingTtlSeconds, 'NX'));
     if (ok === 'OK') return null;
@@ -83,7 +83,7 @@ export class IdempotencyStore {
   async complete(agentId: string, idempotencyKey: string, fingerprint: string, outcome: StoredOutcome): Promise<boolean> {
     const entry: Entry = { state: 'done', fingerprint, outcome };
     try {
-      await this.redis.set(this.key(agentId, idempotencyKey), JSON.stringify(entry), 'EX', this.ttlSeconds);
+      await this.redis.set(this.storeKey(agentId, idempotencyKey), JSON.stringify(entry), 'EX', this.ttlSeconds);
       return true;
     } catch {
       // The pending marker stays until it expires, so a retry is refused rather than executed twice.
@@ -94,7 +94,7 @@ export class IdempotencyStore {
   /** Execution failed: drop our pending marker so a retry can run. */
   async abandon(agentId: string, idempotencyKey: string, requestId: string): Promise<void> {
     try {
-      await this.release(this.key(agentId, idempotencyKey), requestId);
+      await this.release(this.storeKey(agentId, idempotencyKey), requestId);
     } catch {
       /* the marker expires on its own */
     }

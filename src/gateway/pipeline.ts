@@ -88,15 +88,26 @@ async function authenticate(
   return { auth, headers, body };
 }
 
+/**
+ * How long a nonce is remembered: the configured TTL, and never less than until its timestamp
+ * stops being acceptable (+1 s for second rounding). A request stamped a full skew ahead of the
+ * gateway's clock stays acceptable for 2 × skew; with TTL = 2 × skew exactly, a byte-for-byte
+ * resend in the last second would otherwise find its nonce already forgotten.
+ */
+export function nonceTtl(settings: { nonceTtlSeconds: number; clockSkewSeconds: number }, timestamp: number, nowSeconds = Math.floor(Date.now() / 1000)): number {
+  return Math.max(settings.nonceTtlSeconds, timestamp + settings.clockSkewSeconds - nowSeconds + 2);
+}
+
 /** Steps 3–4: replay check, then every applicable rate-limit window (one Redis round trip, see admission.ts). */
-async function admit(deps: PipelineDeps, ctx: RequestContext, headers: SignedHeaders, windows: readonly WindowLimit[]): Promise<string[]> {
+async function admit(deps: PipelineDeps, ctx: RequestContext, headers: SignedHeaders, windows: readonly WindowLimit[], idempotencyStoreKey: string | null = null): Promise<string[]> {
   const charged = await deps.admission.admit({
     keyId: headers.keyId,
     nonce: headers.nonce,
     timestamp: headers.timestamp,
-    nonceTtlSeconds: deps.settings.nonceTtlSeconds,
+    nonceTtlSeconds: nonceTtl(deps.settings, headers.timestamp),
     windows,
     eventId: ctx.requestId,
+    idempotencyStoreKey,
   });
   mark(ctx, 'replay');
   mark(ctx, 'rateLimit');
@@ -113,6 +124,10 @@ function replayedResponse(ctx: RequestContext, stored: StoredOutcome): PipelineR
  * `POST /v1/tools/<tool>`: parse → HMAC → replay → rate limit → validate → scope → bounds →
  * idempotency → execute. Any step refuses by throwing a Refusal; nothing after it runs.
  * The server audits the outcome either way.
+ *
+ * Mutating windows count calls that run: a call refused after the rate-limit step, or answered
+ * from a stored outcome, is taken back out of them (another agent's malformed calls must not
+ * use up a container's restarts). The agent's all-calls window keeps every call.
  */
 export async function runToolCall(deps: PipelineDeps, ctx: RequestContext, req: IncomingMessage, toolName: string): Promise<PipelineResponse> {
   ctx.tool = toolName.slice(0, 64);
@@ -123,9 +138,66 @@ export async function runToolCall(deps: PipelineDeps, ctx: RequestContext, req: 
   const mutating = tool?.mutating ?? false;
   const json = parseJson(body);
   const windows = toolWindows(deps.settings.limits, auth.agentId, mutating, mutating ? peekContainer(json) : null);
-  const chargedKeys = await admit(deps, ctx, headers, windows);
+  const idemKey = mutating ? ctx.idempotencyKey : null;
+  const chargedKeys = await admit(deps, ctx, headers, windows, idemKey ? deps.idempotency.storeKey(auth.agentId, idemKey) : null);
+  // Where each mutating window holds this call now ('' = not charged); rebinding moves the container's.
+  const held = windows.map((w, i) => (w.freeForStoredOutcome ? (chargedKeys[i] ?? '') : ''));
+  const release = () => deps.limiter.uncharge(held.filter((k) => k !== ''), ctx.requestId);
 
-  // Validate.
+  let prepared: Prepared;
+  try {
+    const step = await prepareToolCall(deps, ctx, json, tool, windows, chargedKeys, held, auth.agentId, idemKey);
+    if ('replayed' in step) {
+      await release();
+      return step.replayed;
+    }
+    prepared = step;
+  } catch (err) {
+    if (err instanceof Refusal) await release();
+    throw err;
+  }
+  const { args, target, plan, env, fingerprint } = prepared;
+
+  let outcome;
+  try {
+    outcome = await prepared.tool.execute(args, target, plan, env);
+  } catch (err) {
+    if (idemKey) await deps.idempotency.abandon(auth.agentId, idemKey, ctx.requestId);
+    throw err;
+  }
+  mark(ctx, 'execute');
+  ctx.resultSummary = outcome.summary;
+  if (idemKey) {
+    const stored = await deps.idempotency.complete(auth.agentId, idemKey, fingerprint, { result: outcome.result, summary: outcome.summary, requestId: ctx.requestId });
+    if (!stored) ctx.resultSummary = { ...outcome.summary, idempotencyStored: false };
+  }
+  return { status: 200, body: { result: outcome.result, requestId: ctx.requestId, replayed: false } };
+}
+
+type Tool = NonNullable<ReturnType<typeof findTool>>;
+
+/** A call that passed every check and holds its idempotency claim: ready to execute. */
+interface Prepared {
+  tool: Tool;
+  args: { container: string };
+  target: Awaited<ReturnType<typeof resolveInScope>>;
+  plan: unknown;
+  env: ToolEnv;
+  fingerprint: string;
+}
+
+/** Validate → (stored outcome?) → scope → per-container window → bounds → idempotency claim. */
+async function prepareToolCall(
+  deps: PipelineDeps,
+  ctx: RequestContext,
+  json: JsonBody,
+  tool: ReturnType<typeof findTool>,
+  windows: readonly WindowLimit[],
+  chargedKeys: readonly string[],
+  held: string[],
+  agentId: string,
+  idemKey: string | null,
+): Promise<Prepared | { replayed: PipelineResponse }> {
   if (ctx.method !== 'POST') throw new Refusal('method_not_allowed', 'tools are called with POST');
   if (!tool) throw new Refusal('unknown_tool', 'no such tool');
   if (!json.ok) throw new Refusal('malformed_json', 'the body is not valid JSON');
@@ -141,11 +213,15 @@ export async function runToolCall(deps: PipelineDeps, ctx: RequestContext, req: 
 
   // A retry whose first attempt completed gets the stored result now: by the bounds step its own
   // effect (a raised limit) would make it look like a new, refusable request.
-  const idemKey = mutating ? ctx.idempotencyKey : null;
   const fingerprint = idemKey ? callFingerprint(tool.name, args) : '';
   if (idemKey) {
-    const stored = await deps.idempotency.lookup(auth.agentId, idemKey, fingerprint);
-    if (stored) return replayedResponse(ctx, stored);
+    const stored = await deps.idempotency.lookup(agentId, idemKey, fingerprint);
+    if (stored) return { replayed: replayedResponse(ctx, stored) };
+    // Admission found a stored outcome and did not charge this call; it expired since. Charging
+    // now could not be atomic with the check, so the caller retries and is charged as a new call.
+    if (windows.some((w, i) => w.freeForStoredOutcome && chargedKeys[i] === '')) {
+      throw new Refusal('idempotency_in_progress', 'the stored outcome of this idempotency key expired during the call; retry');
+    }
   }
 
   const env: ToolEnv = { docker: deps.docker, ctx, logTailMax: deps.settings.logTailMax, logBytesMax: deps.settings.logBytesMax, bounds: deps.bounds };
@@ -164,31 +240,18 @@ export async function runToolCall(deps: PipelineDeps, ctx: RequestContext, req: 
       otherKeys: chargedKeys.filter((_, i) => i !== cw),
       eventId: ctx.requestId,
     });
+    held[cw] = canonical;
   }
   mark(ctx, 'scope');
   const plan = tool.plan ? tool.plan(args, target, env) : undefined;
   mark(ctx, 'bounds');
 
   if (idemKey) {
-    const stored = await deps.idempotency.claim(auth.agentId, idemKey, fingerprint, ctx.requestId);
-    if (stored) return replayedResponse(ctx, stored);
+    const stored = await deps.idempotency.claim(agentId, idemKey, fingerprint, ctx.requestId);
+    if (stored) return { replayed: replayedResponse(ctx, stored) };
   }
   mark(ctx, 'idempotency');
-
-  let outcome;
-  try {
-    outcome = await tool.execute(args, target, plan, env);
-  } catch (err) {
-    if (idemKey) await deps.idempotency.abandon(auth.agentId, idemKey, ctx.requestId);
-    throw err;
-  }
-  mark(ctx, 'execute');
-  ctx.resultSummary = outcome.summary;
-  if (idemKey) {
-    const stored = await deps.idempotency.complete(auth.agentId, idemKey, fingerprint, { result: outcome.result, summary: outcome.summary, requestId: ctx.requestId });
-    if (!stored) ctx.resultSummary = { ...outcome.summary, idempotencyStored: false };
-  }
-  return { status: 200, body: { result: outcome.result, requestId: ctx.requestId, replayed: false } };
+  return { tool, args, target, plan, env, fingerprint };
 }
 
 /** `POST /llm/v1/chat/completions`: the shared steps, the LLM request window, then the proxy (extension point). */

@@ -14,6 +14,8 @@ export interface WindowLimit {
    * windows: a name or short id is an alias of the container's canonical window).
    */
   alias?: string;
+  /** Not charged when the call's idempotency key already holds a completed outcome (mutating windows). */
+  freeForStoredOutcome?: boolean;
 }
 
 /**
@@ -21,41 +23,59 @@ export interface WindowLimit {
  * Checks every applicable window and records the event in all of them only if all pass —
  * atomically, so concurrent requests cannot both see "one left" (the GET-then-INCR race).
  * Windows are sorted sets of event timestamps (Redis server time, so several gateways agree).
- * Window keys are KEYS[3..]; ARGV[3] is the event id, then per window: limit, window ms,
- * alias key ('' for none). Returns {1, key used per window…} or {0, index of the tightest
- * window, ms until it has room}.
+ *
+ * A retry whose idempotency key already holds a completed outcome executes nothing (the
+ * gateway returns the stored result), so it is not charged to the windows marked `free for
+ * stored outcomes` (the mutating ones): a lost answer must not turn into a 429 for a restart
+ * that happened, nor spend the container's budget again.
+ *
+ * Window keys are KEYS[3..]; ARGV[3] is the event id, ARGV[4] the idempotency store key ('' for
+ * none), then per window: limit, window ms, alias key ('' for none), free for stored outcomes
+ * ('1' or '0'). Returns {1, key used per window ('' when not charged)…} or {0, index of the
+ * tightest window, ms until it has room}.
  */
 export const SLIDING_WINDOWS_LUA = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local member = ARGV[3]
+local stored = false
+if ARGV[4] ~= '' then
+  local entry = redis.call('GET', ARGV[4])
+  stored = entry and string.find(entry, '"state":"done"', 1, true) ~= nil
+end
 local keys = {}
 local worst, blocked = 0, 0
 for i = 3, #KEYS do
   local w = i - 2
   local key = KEYS[i]
-  local limit = tonumber(ARGV[w * 3 + 1])
-  local window = tonumber(ARGV[w * 3 + 2])
-  local alias = ARGV[w * 3 + 3]
-  if alias ~= '' then
-    local canonical = redis.call('GET', alias)
-    if canonical then key = canonical end
-  end
-  keys[w] = key
-  redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
-  local count = redis.call('ZCARD', key)
-  if count >= limit then
-    local oldest = redis.call('ZRANGE', key, count - limit, count - limit, 'WITHSCORES')
-    local wait = tonumber(oldest[2]) + window - now
-    if wait < 1 then wait = 1 end
-    if wait > worst then worst, blocked = wait, w end
+  local limit = tonumber(ARGV[w * 4 + 1])
+  local window = tonumber(ARGV[w * 4 + 2])
+  local alias = ARGV[w * 4 + 3]
+  if stored and ARGV[w * 4 + 4] == '1' then
+    keys[w] = ''
+  else
+    if alias ~= '' then
+      local canonical = redis.call('GET', alias)
+      if canonical then key = canonical end
+    end
+    keys[w] = key
+    redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
+    local count = redis.call('ZCARD', key)
+    if count >= limit then
+      local oldest = redis.call('ZRANGE', key, count - limit, count - limit, 'WITHSCORES')
+      local wait = tonumber(oldest[2]) + window - now
+      if wait < 1 then wait = 1 end
+      if wait > worst then worst, blocked = wait, w end
+    end
   end
 end
 if blocked > 0 then return {0, blocked, worst} end
 local used = {1}
 for w, key in ipairs(keys) do
-  redis.call('ZADD', key, now, member)
-  redis.call('PEXPIRE', key, tonumber(ARGV[w * 3 + 2]))
+  if key ~= '' then
+    redis.call('ZADD', key, now, member)
+    redis.call('PEXPIRE', key, tonumber(ARGV[w * 4 + 2]))
+  end
   used[w + 1] = key
 end
 return used
@@ -116,7 +136,7 @@ export function rateLimited(w: { name: string; limit: number; windowSeconds: num
 export class RateLimiter {
   private readonly rebindScript: Rebinder;
 
-  constructor(redis: Redis) {
+  constructor(private readonly redis: Redis) {
     // EVALSHA with a transparent EVAL fallback; the script is loaded once per connection.
     redis.defineCommand('dockmedicRebindWindow', { lua: REBIND_LUA });
     this.rebindScript = (redis as unknown as { dockmedicRebindWindow: Rebinder }).dockmedicRebindWindow.bind(redis);
@@ -138,5 +158,19 @@ export class RateLimiter {
       this.rebindScript(keys.length, ...keys, input.eventId, w.limit, w.windowSeconds * 1000, input.rawPrefix, input.otherKeys.join('\n')),
     );
     if (reply[0] !== 1) throw rateLimited(w, Number(reply[1]));
+  }
+
+  /**
+   * Take an event back out of windows it was charged to: the call was refused, or answered
+   * from a stored outcome, before anything ran. Best effort — if Redis fails now the event
+   * stays charged, which only errs on the side of fewer calls.
+   */
+  async uncharge(keys: readonly string[], eventId: string): Promise<void> {
+    if (!keys.length) return;
+    try {
+      await Promise.all(keys.map((k) => this.redis.zrem(k, eventId)));
+    } catch {
+      /* stays charged */
+    }
   }
 }

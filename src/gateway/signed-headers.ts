@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { HEADERS, SIGNATURE_VERSION } from '../signing';
+import { HEADERS, NO_IDEMPOTENCY_KEY, SIGNATURE_VERSION } from '../signing';
 import { Refusal } from './refusal';
 
 /** The authentication headers of a request, checked for presence and shape (not yet for truth). */
@@ -49,5 +49,8 @@ export function parseSignedHeaders(headers: IncomingHttpHeaders): SignedHeaders 
   if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
     throw new Refusal('malformed_header', `${HEADERS.idempotencyKey} must be 1–256 characters of [A-Za-z0-9_.:/@+=-]`);
   }
+  // `-` is what the canonical string holds for "no key": accepting it as a key would let a
+  // key be added in transit to an unkeyed request without breaking its signature.
+  if (idempotencyKey === NO_IDEMPOTENCY_KEY) throw new Refusal('malformed_header', `${HEADERS.idempotencyKey} may not be "${NO_IDEMPOTENCY_KEY}"`);
   return { keyId: keyId!, timestamp: Number(timestamp), nonce: nonce!, signature: Buffer.from(sig[1]!, 'hex'), idempotencyKey };
 }

@@ -11,6 +11,9 @@ export const HEADERS = {
 
 export const SIGNATURE_VERSION = 'v1';
 
+/** What the canonical string holds when a request carries no idempotency key (so `-` itself is never a key). */
+export const NO_IDEMPOTENCY_KEY = '-';
+
 export interface SignedParts {
   method: string;
   /** Path including the query string, exactly as sent. */
@@ -27,7 +30,7 @@ export function sha256Hex(data: Buffer | string): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-/** `v1`, method, path, timestamp, nonce, key id, idempotency key or `-`, hex SHA-256 of the raw body. */
+/** `v1`, method, path, timestamp, nonce, key id, idempotency key or NO_IDEMPOTENCY_KEY, hex SHA-256 of the raw body. */
 export function canonicalString(p: SignedParts): string {
   return [
     SIGNATURE_VERSION,
@@ -36,7 +39,7 @@ export function canonicalString(p: SignedParts): string {
     String(p.timestamp),
     p.nonce,
     p.keyId,
-    p.idempotencyKey ?? '-',
+    p.idempotencyKey ?? NO_IDEMPOTENCY_KEY,
     sha256Hex(p.body),
   ].join('\n');
 }

@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import { canonicalJson } from '../../src/gateway/audit';
 import { planMemoryUpdate } from '../../src/gateway/bounds';
 import { capLines, collectTail } from '../../src/gateway/logs/collect';
+import { nonceTtl } from '../../src/gateway/pipeline';
 import { redactSecrets, sanitizeLine } from '../../src/gateway/logs/sanitize';
 import { Refusal } from '../../src/gateway/refusal';
 
@@ -128,5 +129,20 @@ void describe('planMemoryUpdate', () => {
 void describe('canonicalJson', () => {
   void it('sorts keys at every level and drops undefined, so equal values hash equally', () => {
     assert.equal(canonicalJson({ b: 1, a: { d: [1, { z: 1, y: 2 }], c: undefined } }), '{"a":{"d":[1,{"y":2,"z":1}]},"b":1}');
+  });
+});
+
+void describe('nonceTtl', () => {
+  const settings = { nonceTtlSeconds: 600, clockSkewSeconds: 300 };
+  const now = 1_800_000_000;
+  void it('the configured TTL when it already covers the timestamp window', () => {
+    assert.equal(nonceTtl(settings, now, now), 600);
+    assert.equal(nonceTtl(settings, now - 300, now), 600);
+  });
+  void it('longer than the time the timestamp stays acceptable, for a request stamped ahead', () => {
+    for (const ahead of [1, 150, 299, 300]) {
+      const acceptableFor = now + ahead + settings.clockSkewSeconds - now;
+      assert.ok(nonceTtl(settings, now + ahead, now) > acceptableFor, `ahead ${ahead} s`);
+    }
   });
 });
