@@ -102,6 +102,8 @@ export const REFUSALS = {
   rate_limited: 429,
   store_unavailable: 503,
   body_too_large: 413,
+  /** The client closed the connection (or the body stream failed) before the whole body arrived. */
+  body_incomplete: 400,
   malformed_json: 400,
   invalid_arguments: 400,
   unknown_tool: 404,

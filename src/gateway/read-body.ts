@@ -37,8 +37,9 @@ export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer
       chunks.push(chunk);
     };
     const onEnd = () => finish(null, chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size));
-    const onError = (err: Error) => finish(err);
-    const onAborted = () => finish(new Error('client aborted the request'));
+    // The client went away mid-body: its request is refused (and audited) like any other, not reported as a gateway fault.
+    const onError = (err: Error) => finish(new Refusal('body_incomplete', `the request body could not be read: ${err.message}`.slice(0, 200)));
+    const onAborted = () => finish(new Refusal('body_incomplete', 'the client closed the connection before sending the whole body'));
     req.on('data', onData);
     req.on('end', onEnd);
     req.on('error', onError);

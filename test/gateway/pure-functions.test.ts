@@ -72,6 +72,12 @@ void describe('sanitizeLine', () => {
     ['token ghp_0123456789abcdefghijklmnopqrstuvwxyz01', ['ghp_0123456789']],
     ['{"api_key":"k-123456"}', ['k-123456']],
     ['X-Auth: 0xdeadbeef', ['0xdeadbeef']],
+    ['PASSWORD="correct horse battery"', ['correct', 'horse', 'battery']],
+    ["secret: 'two words'", ['two', 'words']],
+    ['DB_PASS=hunter2', ['hunter2']],
+    ['mysqldump --password hunter2 app', ['hunter2']],
+    ['cli --token=abcdef123', ['abcdef123']],
+    ['password=hun\u00adter2', ['hunter2', 'ter2']],
   ];
   for (const [line, secrets] of cases) {
     void it(`redacts ${JSON.stringify(line)}`, () => {
@@ -82,9 +88,13 @@ void describe('sanitizeLine', () => {
   }
 
   void it('leaves ordinary lines alone', () => {
-    for (const line of ['GET /health 200 3ms', 'token bucket refilled', 'OOM: out of memory, killing process 42', 'author: jane']) {
+    for (const line of ['GET /health 200 3ms', 'token bucket refilled', 'OOM: out of memory, killing process 42', 'author: jane', 'bypass=1 compass: north', 'passed: 12 tests']) {
       assert.deepEqual(redactSecrets(line), { line, count: 0 });
     }
+  });
+
+  void it('strips Unicode line separators and invisible format characters', () => {
+    assert.equal(sanitizeLine('a\u2028b\u2029c\u00add\u2060e').line, 'abcde');
   });
 
   void it('strips ANSI escapes, C0/C1 controls and bidi overrides, keeps tabs', () => {

@@ -19,6 +19,8 @@ const MiB = 1024 * 1024;
 let f: GatewayFixture;
 const ids: Record<'target' | 'unlabelled' | 'stack', string> = { target: '', unlabelled: '', stack: '' };
 let before0: Record<string, ContainerState> = {};
+/** What the gateway reported as its own faults (onError): refusals must never show up here. */
+const faults: unknown[] = [];
 
 const now = () => Math.floor(Date.now() / 1000);
 const restart = (container: string) => toolBody({ container, timeoutSeconds: 0 });
@@ -49,10 +51,11 @@ before(async () => {
       DOCKMEDIC_MEMORY_MAX_FACTOR: '2',
       DOCKMEDIC_MEMORY_CEILING_BYTES: String(48 * MiB),
       DOCKMEDIC_MAX_BODY_BYTES: String(64 * 1024),
-      // Attempts count against the windows even when a later step refuses them; this suite is about the other refusals.
+      // This suite is about the other refusals (charging is tested in charging.test.ts).
       DOCKMEDIC_RL_CONTAINER_MUTATING: '1000',
       DOCKMEDIC_RL_AGENT_MUTATING: '1000',
     },
+    deps: { onError: (err) => faults.push(err) },
   });
   ids.target = await f.containers.run('target', { memory: 32 * MiB });
   ids.unlabelled = await f.containers.run('unlabelled', { memory: 32 * MiB, optIn: false });
@@ -160,6 +163,27 @@ void describe('parse and validation refusals', () => {
     assert.equal(json.error.code, 'body_too_large');
     assert.ok(result.sentBytes < 64 * 1024 * 1024, 'answered before the whole body was sent');
     assert.equal(f.auditFor(json.requestId)?.code, 'body_too_large');
+    assert.deepEqual(await states(), before0);
+  });
+
+  void it('a client that goes away mid-body → body_incomplete, audited, and not reported as a gateway fault', async () => {
+    const body = toolBody({ container: f.containers.name('target') });
+    const signed = signRequest(Buffer.from(f.cred().secret, 'hex'), { method: 'POST', path, keyId: f.cred().keyId, body });
+    const url = new URL(f.url);
+    const auditedBefore = f.audit().length;
+    faults.length = 0;
+    await new Promise<void>((resolve) => {
+      const req = request({ host: url.hostname, port: url.port, path, method: 'POST', headers: { ...signed, 'content-length': String(body.length) } });
+      req.on('error', () => resolve());
+      req.write(body.slice(0, 10));
+      setTimeout(() => req.destroy(), 100);
+    });
+    const deadline = Date.now() + 5_000;
+    while (f.audit().length === auditedBefore && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const record = f.audit().at(-1);
+    assert.equal(record?.code, 'body_incomplete');
+    assert.equal(record?.verdict, 'refused');
+    assert.deepEqual(faults, [], 'no internal error reported');
     assert.deepEqual(await states(), before0);
   });
 

@@ -4,8 +4,10 @@
  */
 
 const ANSI = /\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])/g;
-// C0 controls except tab, DEL, C1 controls, and Unicode bidi/zero-width format characters.
-const CONTROL = /[\x00-\x08\x0a-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g;
+// C0 controls except tab, DEL, C1 controls, Unicode line/paragraph separators, and invisible
+// format characters (bidi, zero-width, soft hyphen, word joiners) that could also split a secret
+// so the redaction rules below miss it.
+const CONTROL = /[\x00-\x08\x0a-\x1f\x7f-\x9f\u00ad\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/g;
 
 export const REDACTED = '[REDACTED]';
 
@@ -19,11 +21,15 @@ const RULES: { re: RegExp; replace: (...m: string[]) => string }[] = [
   // Credentials in URLs: scheme://user:password@host
   { re: /\b([a-z][a-z0-9+.-]*:\/\/[^\s:/@]+:)[^\s@/]+@/gi, replace: (_m, head) => `${head}${REDACTED}@` },
   // key=value / key: value where the key names a secret (password, token, api_key, aws_secret_access_key, …).
+  // A quoted value is redacted up to its closing quote, spaces included.
   {
-    // `auth` only as the end of a key (X-Auth, basic_auth), so `author:` is left alone.
-    re: /\b([A-Za-z0-9_.-]*(?:passw(?:or)?d|passwd|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|credentials?)[A-Za-z0-9_.-]*|[A-Za-z0-9_.-]*auth)(["']?\s*[:=]\s*)(["']?)(?!\[REDACTED\]|(?:bearer|basic|digest)\s)([^\s"',;&]+)/gi,
+    // `auth` only as the end of a key (X-Auth, basic_auth) and `pass` only as a whole word of it
+    // (DB_PASS), so `author:` and `bypass=` are left alone.
+    re: /\b([A-Za-z0-9_.-]*(?:passw(?:or)?d|passwd|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|credentials?)[A-Za-z0-9_.-]*|[A-Za-z0-9_.-]*auth|(?:[A-Za-z0-9_.-]*[_.-])?pass)(["']?\s*[:=]\s*)(["']?)(?!\[REDACTED\]|(?:bearer|basic|digest)\s)((?<=")[^"]*|(?<=')[^']*|[^\s"',;&]+)/gi,
     replace: (_m, k, sep, q) => `${k}${sep}${q}${REDACTED}`,
   },
+  // Command-line flags: --password hunter2, --token=abc (the `=` form is also caught above).
+  { re: /(\s--?(?:password|passwd|pwd|pass|token|secret|api-key|apikey)[= ])(?!\[REDACTED\])(\S+)/gi, replace: (_m, flag) => `${flag}${REDACTED}` },
   // Well-known token shapes, wherever they appear.
   { re: /\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[0-9A-Z]{16}\b/g, replace: () => REDACTED },
   { re: /\bsk-(?:[A-Za-z0-9]+-)*[A-Za-z0-9_-]{16,}/g, replace: () => REDACTED },
