@@ -81,8 +81,10 @@ export function createGatewayServer(deps: PipelineDeps, audit: AuditLog, hooks: 
     const method = (req.method ?? 'GET').toUpperCase();
 
     if (pathname === '/healthz' && (method === 'GET' || method === 'HEAD')) {
-      const extra = hooks.health ? await hooks.health() : {};
-      send(res, 200, { ok: true, ...extra }, {});
+      const checks = hooks.health ? await hooks.health() : {};
+      // Ready only when every dependency answers: without Redis every call is refused, so a probe must see 503.
+      const ok = Object.values(checks).every((v) => v !== false);
+      send(res, ok ? 200 : 503, { ok, ...checks }, {});
       return;
     }
 

@@ -42,6 +42,8 @@ export interface RunningGateway {
   url: string;
   port: number;
   auditFile: string;
+  /** Whether Redis answered within the start-up wait (until it does, every call is refused with store_unavailable). */
+  storeReadyAtStart: boolean;
   /** Re-read the keys file now (SIGHUP). */
   reloadKeys(): void;
   close(): Promise<void>;
@@ -101,7 +103,7 @@ export async function startGateway(config: Config, deps: GatewayDeps = {}): Prom
         return { redis: store.status === 'ready', docker: dockerOk, llm: pipeline.llmProxy ? 'configured' : 'not_configured' };
       },
     });
-    await waitReady(redis, 2000);
+    const storeReadyAtStart = await waitReady(redis, 2000);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(settings.port, settings.host, () => {
@@ -116,6 +118,7 @@ export async function startGateway(config: Config, deps: GatewayDeps = {}): Prom
       url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
       port,
       auditFile: settings.auditFile,
+      storeReadyAtStart,
       reloadKeys: () => keyring.reload(),
       close: async () => {
         if (closed) return;

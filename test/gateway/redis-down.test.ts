@@ -56,6 +56,9 @@ void it('Redis stopped: every call is refused with 503 store_unavailable, audite
   }
   assert.deepEqual(await snapshot(id), before0, 'no restart, no update');
   assert.equal(await restartEvents(id, t0, Date.now()), 0);
+  const health = await fetch(`${f.url}/healthz`);
+  assert.equal(health.status, 503, 'a readiness probe sees the gateway cannot serve');
+  assert.deepEqual(await health.json(), { ok: false, redis: false, docker: true, llm: 'not_configured' });
 });
 
 void it('Redis started again: calls succeed without restarting the gateway; a request signed before the store restarted is refused', async () => {
@@ -65,6 +68,7 @@ void it('Redis started again: calls succeed without restarting the gateway; a re
   await new Promise((r) => setTimeout(r, 1100));
   await f.redis.start();
   await until('the gateway reconnects to Redis', async () => (await call('inspect_container', { container })).status === 200);
+  assert.equal((await fetch(`${f.url}/healthz`)).status, 200);
 
   const before0 = await snapshot(id);
   const replay = await rawCall(f.url, f.cred(), stale);
