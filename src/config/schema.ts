@@ -2,8 +2,35 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 
-const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
-const num = (def: number, min = 0) => z.coerce.number().min(min).default(def);
+/**
+ * Numbers are given as decimal digits. `z.coerce.number()` would read a blank or whitespace
+ * value as 0 and accept `0x10`, `1e3` or `Infinity`; these are errors naming the variable.
+ * (An empty value counts as unset: src/config/load.ts drops it before parsing.)
+ */
+const DIGITS = /^[0-9]+$/;
+const DECIMAL = /^[0-9]+(\.[0-9]+)?$/;
+const int = (def: number, min = 0) =>
+  z
+    .string()
+    .regex(DIGITS, 'expected a whole number (digits only)')
+    .transform(Number)
+    .pipe(z.number().int().min(min))
+    .default(def);
+const num = (def: number, min = 0) =>
+  z
+    .string()
+    .regex(DECIMAL, 'expected a number (digits, optionally with a decimal point)')
+    .transform(Number)
+    .pipe(z.number().min(min))
+    .default(def);
+/** A TCP port; 0 lets the OS choose a free one (tests use it). */
+const port = (def: number) =>
+  z
+    .string()
+    .regex(DIGITS, 'expected a port number 0–65535 (digits only)')
+    .transform(Number)
+    .pipe(z.number().int().min(0).max(65_535, 'expected a port number 0–65535'))
+    .default(def);
 /** `name:seconds,name:seconds` — who is paged at each escalation level and for how long. */
 const ladder = z
   .string()
@@ -11,7 +38,8 @@ const ladder = z
   .transform((s, ctx) => {
     const levels = s.split(',').map((part) => part.trim()).filter(Boolean).map((part) => {
       const [name, seconds] = part.split(':');
-      return { name: (name ?? '').trim(), timeoutSeconds: Number(seconds) };
+      const digits = (seconds ?? '').trim();
+      return { name: (name ?? '').trim(), timeoutSeconds: DIGITS.test(digits) ? Number(digits) : Number.NaN };
     });
     if (levels.length === 0 || levels.some((l) => !/^[\w.@-]{1,64}$/.test(l.name) || !Number.isInteger(l.timeoutSeconds) || l.timeoutSeconds < 1)) {
       ctx.addIssue({ code: 'custom', message: 'expected name:seconds[,name:seconds…] with whole seconds ≥ 1' });
@@ -51,7 +79,7 @@ export const Config = z
     DOCKER_SOCKET: z.string().default('/var/run/docker.sock'),
 
     DOCKMEDIC_GATEWAY_HOST: z.string().default('127.0.0.1'),
-    DOCKMEDIC_GATEWAY_PORT: int(7801, 0),
+    DOCKMEDIC_GATEWAY_PORT: port(7801),
     DOCKMEDIC_GATEWAY_URL: z.string().url().optional(),
     DOCKMEDIC_GATEWAY_KEYS_FILE: z.string().optional(),
     DOCKMEDIC_AGENT_KEY_FILE: z.string().optional(),

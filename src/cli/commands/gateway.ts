@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { loadConfig, loadLlmUpstream } from '../../config';
-import type { AuditRecord } from '../../gateway';
+import type { AuditRecord, RunningGateway } from '../../gateway';
 import { startGateway } from '../../gateway';
 import type { Log } from '../../runtime/log';
 import { createLog } from '../../runtime/log';
@@ -26,6 +26,18 @@ export function gatewayRequestLogger(log: Log = createLog('gateway')): (r: Audit
       durationMs: r.durationMs,
       workflowId: r.workflowId,
     });
+}
+
+/** Said once at start: until Redis answers, the gateway refuses every call (fail closed), and /healthz says 503. */
+export function warnIfStoreDown(gw: RunningGateway, redisUrl: string, log: Log): void {
+  if (gw.storeReadyAtStart) return;
+  let where = 'Redis';
+  try {
+    where = `Redis at ${new URL(redisUrl).host}`; // host only: the URL may carry a password
+  } catch {
+    /* keep the generic name */
+  }
+  log({ level: 'warn', msg: `${where} does not answer: every call is refused with store_unavailable until it does` });
 }
 
 /** `dockmedic gateway`: run the tool gateway in the foreground until SIGTERM/SIGINT. */
@@ -57,6 +69,7 @@ Each request is logged to stderr as one JSON line.`,
         onError: (err, requestId) => log({ level: 'error', msg: 'internal error', requestId, error: String((err as Error)?.message ?? err) }),
       });
       log({ level: 'info', msg: 'gateway listening', url: gw.url, auditFile: gw.auditFile, llm: llmUpstream.baseUrl ? 'configured' : 'not_configured' });
+      warnIfStoreDown(gw, config.redisUrl, log);
       process.on('SIGHUP', () => {
         try {
           gw.reloadKeys();

@@ -4,6 +4,7 @@ import { connectTemporal, workflowUiUrl } from '../../runtime/temporal';
 import type { IncidentState } from '../../../workflows/messages';
 import { getIncidentState, listIncidents } from '../incident-view';
 import { printJson, renderTable } from '../table';
+import { positiveInt } from '../options';
 
 function short(value: unknown, max = 80): string {
   const text = typeof value === 'string' ? value : JSON.stringify(value);
@@ -88,7 +89,7 @@ export function registerIncidents(program: Command): void {
     .description('List incidents, newest first')
     .option('--open', 'only incidents still open')
     .option('--container <name>', 'only incidents of this container')
-    .option('--limit <n>', 'at most this many', (v) => Number.parseInt(v, 10), 50)
+    .option('--limit <n>', 'at most this many (≥ 1)', positiveInt('--limit'), 50)
     .option('--json', 'print JSON (an array of objects)')
     .action(async (opts: { open?: boolean; container?: string; limit: number; json?: boolean }) => {
       const config = loadConfig();

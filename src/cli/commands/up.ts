@@ -6,20 +6,22 @@ import { createLog, onShutdownSignal } from '../../runtime/log';
 import { connectTemporal } from '../../runtime/temporal';
 import { startWorker } from '../../runtime/worker';
 import { Watcher } from '../../watcher';
-import { gatewayRequestLogger } from './gateway';
+import { gatewayRequestLogger, warnIfStoreDown } from './gateway';
+import { nonNegativeInt } from '../options';
 
 /** `dockmedic up`: gateway, worker and watcher of one host in one process. */
 export function registerUp(program: Command): void {
   program
     .command('up')
     .description('Run gateway + worker + watcher for this host in one process')
-    .option('--reconcile-window <seconds>', 'how far back start-up reconciliation looks for missed failures', (v) => Number.parseInt(v, 10), 3600)
+    .option('--reconcile-window <seconds>', 'how far back start-up reconciliation looks for missed failures (0: none)', nonNegativeInt('--reconcile-window'), 3600)
     .action(async (opts: { reconcileWindow: number }) => {
       const loaded = loadConfig();
       const log = createLog('up');
       const docker = new Docker({ socketPath: loaded.dockerSocket });
       // The LLM upstream's URL and key go to the gateway part only; the worker talks to the gateway's proxy.
       const gateway = await startGateway(loaded, { docker, onRecord: gatewayRequestLogger(), llmUpstream: loadLlmUpstream() });
+      warnIfStoreDown(gateway, loaded.redisUrl, log);
       // The worker talks to the gateway it just started (its port may have been chosen by the OS).
       const config = { ...loaded, gateway: { ...loaded.gateway, url: gateway.url } };
       const client = await connectTemporal(config);

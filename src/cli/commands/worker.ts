@@ -5,6 +5,7 @@ import { createLog, onShutdownSignal } from '../../runtime/log';
 import { connectTemporal } from '../../runtime/temporal';
 import { startWorker } from '../../runtime/worker';
 import { Watcher } from '../../watcher';
+import { nonNegativeInt } from '../options';
 
 /** `dockmedic worker` and `dockmedic watcher`, each alone. */
 export function registerWorkerAndWatcher(program: Command): void {
@@ -27,7 +28,7 @@ export function registerWorkerAndWatcher(program: Command): void {
   program
     .command('watcher')
     .description('Follow Docker events of opted-in containers (label dockmedic.enable=true) and open incidents')
-    .option('--reconcile-window <seconds>', 'how far back start-up reconciliation looks for missed failures', (v) => Number.parseInt(v, 10), 3600)
+    .option('--reconcile-window <seconds>', 'how far back start-up reconciliation looks for missed failures (0: none)', nonNegativeInt('--reconcile-window'), 3600)
     .action(async (opts: { reconcileWindow: number }) => {
       const config = loadConfig();
       const log = createLog('watcher');
