@@ -46,41 +46,59 @@ export async function describeIncident(handle: WorkflowHandle, id: string): Retu
   }
 }
 
-/** Incidents from Temporal visibility, newest first. */
-export async function listIncidents(client: Client, opts: { open?: boolean; container?: string; limit?: number } = {}): Promise<IncidentSummary[]> {
+/** How long a state query may wait: queries are answered by a worker, and with none polling they would wait for the RPC's own 30 s. */
+export const QUERY_TIMEOUT_MS = 5_000;
+
+/** What to tell a person when no worker answered. */
+export const NO_WORKER = 'no worker answered the state query (is `dockmedic worker` or `dockmedic up` running on this task queue?)';
+
+/** The `state` query, bounded; null when no worker answered in time. */
+export async function queryState(client: Client, id: string, runId?: string): Promise<IncidentState | null> {
+  try {
+    return await client.withDeadline(Date.now() + QUERY_TIMEOUT_MS, () => client.workflow.getHandle(id, runId).query(stateQuery));
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Incidents from Temporal visibility in its order (open incidents first, then the most recently
+ * closed). The phase of open ones comes from their state query, all asked at once; an incident
+ * no worker answers for shows phase `unknown`, and `unanswered` counts them.
+ */
+export async function listIncidents(client: Client, opts: { open?: boolean; container?: string; limit?: number } = {}): Promise<{ rows: IncidentSummary[]; unanswered: number }> {
   const clauses = [`WorkflowType = '${INCIDENT_WORKFLOW_TYPE}'`];
   if (opts.open) clauses.push(`ExecutionStatus = 'Running'`);
   if (opts.container) clauses.push(`${SA.container.name} = '${opts.container.replace(/'/g, '')}'`);
-  const out: IncidentSummary[] = [];
+  const infos: WorkflowExecutionInfo[] = [];
   for await (const info of client.workflow.list({ query: clauses.join(' AND ') })) {
-    let phase = info.status.name === 'RUNNING' ? 'unknown' : 'closed';
-    if (info.status.name === 'RUNNING') {
-      try {
-        phase = (await client.workflow.getHandle(info.workflowId, info.runId).query(stateQuery)).phase;
-      } catch {
-        // No worker answering queries right now: the list still shows what visibility knows.
-      }
-    }
-    out.push(summarize(info, phase));
-    if (opts.limit && out.length >= opts.limit) break;
+    infos.push(info);
+    if (opts.limit && infos.length >= opts.limit) break;
   }
-  return out;
+  let unanswered = 0;
+  const rows = await Promise.all(
+    infos.map(async (info) => {
+      if (info.status.name !== 'RUNNING') return summarize(info, 'closed');
+      const state = await queryState(client, info.workflowId, info.runId);
+      if (!state) unanswered++;
+      return summarize(info, state?.phase ?? 'unknown');
+    }),
+  );
+  return { rows, unanswered };
 }
 
 /**
  * The full state of an incident: the live `state` query while it runs, the workflow's result
- * (the final state) once it has closed.
+ * (the final state) once it has completed. A terminated, failed or timed-out incident has no
+ * result; its state comes from a query a worker answers by replaying it, and without a worker
+ * only its summary is known (`state` null, `note` says why).
  */
-export async function getIncidentState(client: Client, id: string): Promise<{ summary: IncidentSummary; state: IncidentState }> {
+export async function getIncidentState(client: Client, id: string): Promise<{ summary: IncidentSummary; state: IncidentState | null; note: string | null }> {
   const handle = client.workflow.getHandle(id);
   const info = await describeIncident(handle, id);
-  let state: IncidentState;
-  if (info.status.name === 'RUNNING') {
-    state = await handle.query(stateQuery);
-  } else if (info.status.name === 'COMPLETED') {
-    state = (await handle.result()) as IncidentState;
-  } else {
-    state = await handle.query(stateQuery);
-  }
-  return { summary: summarize(info, state.phase), state };
+  const status = info.status.name;
+  const state = status === 'COMPLETED' ? ((await handle.result()) as IncidentState) : await queryState(client, id);
+  if (state) return { summary: summarize(info, state.phase), state, note: null };
+  if (status === 'RUNNING') throw new CliError(`incident ${id} is open, but ${NO_WORKER}; \`dockmedic incidents list\` shows what Temporal visibility holds`);
+  return { summary: summarize(info, 'closed'), state: null, note: `closed as ${status.toLowerCase()}: its last state needs a worker to replay it, and ${NO_WORKER}` };
 }

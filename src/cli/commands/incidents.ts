@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../../config';
 import { connectTemporal, workflowUiUrl } from '../../runtime/temporal';
 import type { IncidentState } from '../../../workflows/messages';
-import { getIncidentState, listIncidents } from '../incident-view';
+import { getIncidentState, listIncidents, NO_WORKER } from '../incident-view';
 import { printJson, renderTable } from '../table';
 import { positiveInt } from '../options';
 
@@ -86,7 +86,7 @@ export function registerIncidents(program: Command): void {
 
   incidents
     .command('list')
-    .description('List incidents, newest first')
+    .description('List incidents: open ones first, then the most recently closed')
     .option('--open', 'only incidents still open')
     .option('--container <name>', 'only incidents of this container')
     .option('--limit <n>', 'at most this many (≥ 1)', positiveInt('--limit'), 50)
@@ -95,7 +95,8 @@ export function registerIncidents(program: Command): void {
       const config = loadConfig();
       const client = await connectTemporal(config);
       try {
-        const rows = await listIncidents(client, opts);
+        const { rows, unanswered } = await listIncidents(client, opts);
+        if (unanswered) process.stderr.write(`warning: ${unanswered} open incident(s) show phase unknown: ${NO_WORKER}\n`);
         if (opts.json) return printJson(rows);
         if (rows.length === 0) return void process.stdout.write(opts.open ? 'no open incidents\n' : 'no incidents\n');
         process.stdout.write(
@@ -117,8 +118,15 @@ export function registerIncidents(program: Command): void {
       const config = loadConfig();
       const client = await connectTemporal(config);
       try {
-        const { summary, state } = await getIncidentState(client, id);
+        const { summary, state, note } = await getIncidentState(client, id);
         const ui = workflowUiUrl(config, id);
+        if (!state) {
+          process.stderr.write(`note: ${note ?? ''}\n`);
+          if (opts.json) return printJson({ ...summary, state: null, note, uiUrl: ui });
+          return void process.stdout.write(
+            `incident   ${summary.id}\ncontainer  ${summary.container ?? '-'} on ${summary.host ?? '-'}\nstatus     ${summary.status}   failure ${summary.failure ?? '-'}   decision ${summary.decision ?? '-'}   outcome ${summary.outcome ?? '-'}\nstarted    ${summary.startedAt}${summary.closedAt ? `   closed ${summary.closedAt}` : ''}\n\nTemporal UI: ${ui}\n`,
+          );
+        }
         if (opts.json) {
           return printJson({
             ...summary,

@@ -2,9 +2,9 @@ import type { Command } from 'commander';
 import { loadConfig } from '../../config';
 import { connectTemporal } from '../../runtime/temporal';
 import type { ResponseAction } from '../../../workflows/messages';
-import { respondSignal, stateQuery } from '../../../workflows/messages';
+import { respondSignal } from '../../../workflows/messages';
 import { CliError } from '../errors';
-import { describeIncident } from '../incident-view';
+import { describeIncident, NO_WORKER, queryState } from '../incident-view';
 import { printJson } from '../table';
 
 /** CLI words for the respond signal's actions. */
@@ -35,7 +35,8 @@ export function registerRespond(program: Command): void {
         const handle = client.workflow.getHandle(id);
         const desc = await describeIncident(handle, id);
         if (desc.status.name !== 'RUNNING') throw new NotWaitingError(`incident ${id} is closed (${desc.status.name.toLowerCase()}); nothing to answer`);
-        const state = await handle.query(stateQuery);
+        const state = await queryState(client, id);
+        if (!state) throw new CliError(`cannot tell whether incident ${id} is waiting: ${NO_WORKER}; nothing was sent`);
         const pending = state.pendingEscalation;
         if (!pending) throw new NotWaitingError(`incident ${id} is not waiting for a response (phase ${state.phase})`);
         if (!pending.waitingFor.includes(action)) {
