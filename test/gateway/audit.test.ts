@@ -136,8 +136,14 @@ void describe('dockmedic audit verify', () => {
     const json = cli(['audit', 'verify', broken, '--json']);
     assert.equal(json.status, 1);
     assert.deepEqual((JSON.parse(json.stdout) as { ok: boolean; error: { line: number } }).error.line, 3);
+  });
+
+  void it('exit 2 (not 1) when the file is missing or not a file, with JSON under --json: a script can tell it from a broken chain', () => {
     const missing = cli(['audit', 'verify', join(work, 'nope.jsonl')]);
-    assert.equal(missing.status, 1);
+    assert.equal(missing.status, 2);
+    const dir = cli(['audit', 'verify', work, '--json']);
+    assert.equal(dir.status, 2);
+    assert.equal((JSON.parse(dir.stdout) as { ok: boolean }).ok, false);
   });
 });
 
