@@ -3,10 +3,16 @@ import type { Config } from '../config';
 
 /** Connect a Temporal client with the configured address and namespace. */
 export async function connectTemporal(config: Config, opts: { connectTimeoutMs?: number } = {}): Promise<Client> {
-  const connection = await Connection.connect({
-    address: config.temporal.address,
-    connectTimeout: opts.connectTimeoutMs ?? 5_000,
-  });
+  let connection: Connection;
+  try {
+    connection = await Connection.connect({
+      address: config.temporal.address,
+      connectTimeout: opts.connectTimeoutMs ?? 5_000,
+    });
+  } catch (err) {
+    // The SDK's message ("Failed to connect before the deadline") does not say where it tried.
+    throw new Error(`Temporal at ${config.temporal.address} (TEMPORAL_ADDRESS) did not answer: ${(err as Error).message}`, { cause: err });
+  }
   return new Client({ connection, namespace: config.temporal.namespace });
 }
 

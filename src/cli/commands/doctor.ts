@@ -43,13 +43,17 @@ const PROBES: Record<string, Probe> = {
     }
   },
   redis: async (config) => {
+    const where = config.redisUrl.replace(/\/\/[^@]*@/, '//***@');
     const redis = new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, connectTimeout: 2000, retryStrategy: () => null });
+    // The first connection error says why (ECONNREFUSED…); the rejection itself only says "Connection is closed".
+    let cause: string | null = null;
+    redis.on('error', (err: Error) => (cause ??= err.message));
     try {
       await withTimeout(redis.connect(), 3000, 'redis');
       const pong = await redis.ping();
-      return { ok: pong === 'PONG', detail: `${config.redisUrl.replace(/\/\/[^@]*@/, '//***@')} answered ${pong}` };
+      return { ok: pong === 'PONG', detail: `${where} answered ${pong}` };
     } catch (err) {
-      return { ok: false, detail: (err as Error).message, fix: 'run `make setup` (starts redis-server on 127.0.0.1:6379), or set REDIS_URL' };
+      return { ok: false, detail: `${where}: ${cause ?? (err as Error).message}`, fix: 'run `make setup` (starts redis-server on 127.0.0.1:6379), or set REDIS_URL' };
     } finally {
       redis.disconnect();
     }
