@@ -49,7 +49,7 @@ export function initKeys(paths: KeyFilePaths, agentId = 'worker'): { created: bo
  * live, so calls signed by a worker that has not restarted yet still verify; retire it with
  * `retireKey` once the worker uses the new one. At most two live keys per agent.
  */
-export function rotateKey(paths: KeyFilePaths): { agentId: string; keyId: string; previousKeyId: string } {
+export function rotateKey(paths: KeyFilePaths): { agentId: string; keyId: string; previousKeyId: string; previousLive: boolean } {
   const keys = readGatewayKeysFile(paths.keysFile);
   const agent = readAgentFile(paths.agentFile);
   const list = keys.agents[agent.agentId];
@@ -64,7 +64,7 @@ export function rotateKey(paths: KeyFilePaths): { agentId: string; keyId: string
   list.push({ keyId, secret, status: 'live', createdAt: new Date().toISOString() });
   writePrivateJson(paths.keysFile, keys);
   writePrivateJson(paths.agentFile, { agentId: agent.agentId, keyId, secret } satisfies AgentCredentials);
-  return { agentId: agent.agentId, keyId, previousKeyId: agent.keyId };
+  return { agentId: agent.agentId, keyId, previousKeyId: agent.keyId, previousLive: live.some((k) => k.keyId === agent.keyId) };
 }
 
 /** Mark a key retired: the gateway refuses it (`key_retired`). Refuses to retire the key the agent signs with unless forced. */
@@ -76,7 +76,14 @@ export function retireKey(paths: KeyFilePaths, keyId: string, opts: { force?: bo
     if (key.status === 'retired') return { agentId, changed: false };
     if (!opts.force && existsSync(paths.agentFile)) {
       const agent = readAgentFile(paths.agentFile);
-      if (agent.keyId === keyId) throw new KeyFileError(`the agent file ${paths.agentFile} still signs with ${keyId}; run \`dockmedic keys rotate\` first (or --force)`);
+      if (agent.keyId === keyId) {
+        const other = list.find((k) => k.status === 'live' && k.keyId !== keyId);
+        // Rotation needs a free slot (two live keys at most): say the whole way out, not a step that would fail.
+        const steps = other
+          ? `retire the other live key first (dockmedic keys retire ${other.keyId}), then \`dockmedic keys rotate\`, restart the worker, and retire ${keyId}`
+          : `run \`dockmedic keys rotate\` first and restart the worker`;
+        throw new KeyFileError(`the agent file ${paths.agentFile} still signs with ${keyId}; ${steps} (or --force)`);
+      }
     }
     key.status = 'retired';
     writePrivateJson(paths.keysFile, keys);

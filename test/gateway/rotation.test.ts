@@ -92,3 +92,12 @@ void it('keys list shows ids and status, never a secret', () => {
     assert.ok(table.includes(k.keyId));
   }
 });
+
+void it('rotate after the current key was force-retired: the previous key is reported as retired, not live', () => {
+  const current = readAgentFile(f.agentFile);
+  retireKey({ keysFile: f.keysFile, agentFile: f.agentFile }, current.keyId, { force: true });
+  const r = rotateKey({ keysFile: f.keysFile, agentFile: f.agentFile });
+  assert.equal(r.previousKeyId, current.keyId);
+  assert.equal(r.previousLive, false);
+  assert.equal(readAgentFile(f.agentFile).keyId, r.keyId);
+});

@@ -92,7 +92,11 @@ export function registerKeys(program: Command): void {
     .description('Issue a new live key for the agent and switch the agent file to it; the old key stays live until retired')
     .action((opts: PathOpts) => {
       const r = rotateKey(paths(opts));
-      process.stdout.write(`agent ${r.agentId} now signs with ${r.keyId}; ${r.previousKeyId} is still live.\nRestart the worker, then: dockmedic keys retire ${r.previousKeyId}\n`);
+      process.stdout.write(
+        r.previousLive
+          ? `agent ${r.agentId} now signs with ${r.keyId}; ${r.previousKeyId} is still live.\nRestart the worker, then: dockmedic keys retire ${r.previousKeyId}\n`
+          : `agent ${r.agentId} now signs with ${r.keyId} (the previous key ${r.previousKeyId} was already retired).\nRestart the worker to use it.\n`,
+      );
     });
 
   withPathOptions(keys.command('retire'))
