@@ -82,7 +82,7 @@ export function registerKeys(program: Command): void {
 
   withPathOptions(keys.command('init'))
     .description('Create the keys file and the agent file with one live key, unless they exist (idempotent)')
-    .option('--agent <id>', 'agent id (1–64 characters from A–Z a–z 0–9 _ . -)', fromSchema('--agent', AgentId), 'worker')
+    .option('--agent <id>', 'agent id (1–64 characters from A–Z a–z 0–9 _ . -)', fromSchema('--agent', AgentId), 'dockmedic-worker')
     .action((opts: PathOpts & { agent: string }) => {
       const r = initKeysBoth(paths(opts), opts.agent);
       process.stdout.write(r.created ? `created key ${r.keyId} for agent ${r.agentId}\n` : `keys exist: agent ${r.agentId} signs with ${r.keyId}\n`);
