@@ -6,6 +6,7 @@ import { readAgentFile } from '../signing';
 import { createOpenAiClient, gatewaySignedFetch } from '../llm';
 import type { LlmDeps } from '../../activities';
 import { createActivities, createWebhookNotifier } from '../../activities';
+import { routeTemporalLogs } from './temporal-logging';
 
 export interface RunningWorker {
   worker: Worker;
@@ -53,6 +54,7 @@ export async function startWorker(config: Config, client: Client, log: (r: Recor
     settings: { uiUrl: config.temporal.uiUrl },
     ...(llm ? { llm } : {}),
   });
+  routeTemporalLogs(log);
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   const worker = await Worker.create({
     connection,
