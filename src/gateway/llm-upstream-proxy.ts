@@ -151,7 +151,9 @@ export function createUpstreamLlmProxy(options: UpstreamLlmProxyOptions): LlmPro
       try {
         const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json', 'user-agent': 'dockmedic-gateway' };
         if (apiKey) headers.authorization = `Bearer ${apiKey}`;
-        res = await doFetch(endpoint, { method: 'POST', headers, body, signal: AbortSignal.any([timeout, aborter.signal]) });
+        // What was validated is what is sent: the raw bytes could hold duplicate keys that an
+        // upstream reads differently (first one wins) from JSON.parse (last one wins).
+        res = await doFetch(endpoint, { method: 'POST', headers, body: JSON.stringify(json), signal: AbortSignal.any([timeout, aborter.signal]) });
         text = await readCapped(res, maxResponseBytes);
       } catch (err) {
         summary.upstreamMs = Date.now() - started;

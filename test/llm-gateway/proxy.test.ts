@@ -100,6 +100,20 @@ void describe('gateway LLM proxy', () => {
     assert.equal(rec.result?.upstreamStatus, 200);
   });
 
+  void it('the upstream receives the request as validated: duplicate keys cannot smuggle `"stream": true` past the check', async () => {
+    answer = () => ({ reply: { ok: true } });
+    const before = llm.completions().length;
+    const body = '{"model":"scripted-model","stream":true,"n":5,"messages":[{"role":"user","content":"hi"}],"stream":false,"n":1}';
+    const res = await rawCall(f.url, f.cred('worker-k1'), { path: LLM_PATH, body });
+    assert.equal(res.status, 200, JSON.stringify(res.json));
+    const up = llm.completions().slice(before)[0];
+    assert.ok(up, 'forwarded');
+    assert.equal((up.rawBody.match(/"stream"/g) ?? []).length, 1, up.rawBody);
+    assert.equal((up.rawBody.match(/"n"/g) ?? []).length, 1, up.rawBody);
+    const sent = JSON.parse(up.rawBody) as { stream?: boolean; n?: number };
+    assert.deepEqual([sent.stream, sent.n], [false, 1]);
+  });
+
   void it("a caller's own Authorization header is never forwarded", async () => {
     answer = () => ({ reply: { ok: 1 } });
     const before = llm.completions().length;
