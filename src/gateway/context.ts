@@ -29,6 +29,8 @@ export interface RequestContext {
   workflowId: string | null;
   replayed: boolean;
   resultSummary: Record<string, unknown> | null;
+  /** The tool's Docker mutation took effect (set before the state is read back): from here on, a failure must not free the idempotency claim. */
+  effected: boolean;
   /** Time spent waiting on the Docker engine, so it can be told apart from the pipeline's own cost. */
   dockerNs: bigint;
   /** Nanoseconds since `start` at which each completed stage ended. */
@@ -51,6 +53,7 @@ export function newContext(method: string, path: string): RequestContext {
     workflowId: null,
     replayed: false,
     resultSummary: null,
+    effected: false,
     dockerNs: 0n,
     marks: {},
   };

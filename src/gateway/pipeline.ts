@@ -162,7 +162,9 @@ export async function runToolCall(deps: PipelineDeps, ctx: RequestContext, req: 
   try {
     outcome = await prepared.tool.execute(args, target, plan, env);
   } catch (err) {
-    if (idemKey) await deps.idempotency.abandon(auth.agentId, idemKey, ctx.requestId);
+    // Freed only when nothing happened: after the action took effect (reading the state back
+    // failed), a retry must not act a second time, so the claim stays until it expires.
+    if (idemKey && !ctx.effected) await deps.idempotency.abandon(auth.agentId, idemKey, ctx.requestId);
     throw err;
   }
   mark(ctx, 'execute');

@@ -4,8 +4,9 @@ import { dockerRefusal } from '../docker/docker-errors';
 import type { MutationResult } from '../protocol';
 import type { ToolEnv } from './tool';
 
-/** Inspect again after a mutation: the result reports the state Docker has now, not what we hoped. */
+/** Inspect again after a mutation: the result reports the state Docker has now, not what we hoped. Called only once the mutation took effect. */
 export async function stateAfter(env: ToolEnv, id: string): Promise<ContainerInspectInfo> {
+  env.ctx.effected = true;
   try {
     return await timedDocker(env.ctx, () => env.docker.getContainer(id).inspect());
   } catch (err) {
