@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import Redis from 'ioredis';
 import type { ToolArgs, ToolName } from '../../src/gateway/protocol';
-import { GatewayRefusal } from '../../src/gateway-client';
 import { HEADERS, newNonce } from '../../src/signing';
 import { restartEvents, snapshot } from './helpers/containers';
 import { GatewayFixture } from './helpers/fixture';
+import { outcomeOf } from './helpers/outcome';
 import { rawCall, toolBody } from './helpers/raw-request';
 
 /**
@@ -37,14 +37,8 @@ before(async () => {
 after(() => f?.close());
 
 /** 'executed', 'replayed', or the refusal code. */
-async function outcome<T extends ToolName>(keyId: string, tool: T, args: ToolArgs<T>, idempotencyKey?: string): Promise<string> {
-  try {
-    const r = await f.client(keyId).call(tool, args, idempotencyKey ? { idempotencyKey } : {});
-    return r.replayed ? 'replayed' : 'executed';
-  } catch (err) {
-    if (err instanceof GatewayRefusal) return err.code;
-    throw err;
-  }
+function outcome<T extends ToolName>(keyId: string, tool: T, args: ToolArgs<T>, idempotencyKey?: string): Promise<string> {
+  return outcomeOf(f.client(keyId).call(tool, args, idempotencyKey ? { idempotencyKey } : {}));
 }
 
 const restart = (container: string) => ({ container, timeoutSeconds: 0 });

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import Docker from 'dockerode';
-import { GatewayRefusal } from '../../src/gateway-client';
 import { restartEvents } from './helpers/containers';
 import { GatewayFixture } from './helpers/fixture';
+import { outcomeOf } from './helpers/outcome';
 
 /**
  * A restart that took effect, followed by a failure to read the container's state back (the
@@ -43,14 +43,7 @@ before(async () => {
 });
 after(() => f?.close());
 
-async function codeOf(p: Promise<{ replayed: boolean }>): Promise<string> {
-  try {
-    return (await p).replayed ? 'replayed' : 'executed';
-  } catch (err) {
-    if (err instanceof GatewayRefusal) return err.code;
-    throw err;
-  }
-}
+
 
 void it('the restart happened, reading its state failed: the retry with the same key does not restart again', async () => {
   const id = await f.containers.run('target');
@@ -58,7 +51,7 @@ void it('the restart happened, reading its state failed: the retry with the same
   const client = f.client();
   const t0 = Date.now();
   failNextReadBack = true;
-  assert.equal(await codeOf(client.call('restart_container', { container, timeoutSeconds: 0 }, { idempotencyKey: 'wf-e/restart' })), 'docker_error');
-  assert.equal(await codeOf(client.call('restart_container', { container, timeoutSeconds: 0 }, { idempotencyKey: 'wf-e/restart' })), 'idempotency_in_progress');
+  assert.equal(await outcomeOf(client.call('restart_container', { container, timeoutSeconds: 0 }, { idempotencyKey: 'wf-e/restart' })), 'docker_error');
+  assert.equal(await outcomeOf(client.call('restart_container', { container, timeoutSeconds: 0 }, { idempotencyKey: 'wf-e/restart' })), 'idempotency_in_progress');
   assert.equal(await restartEvents(id, t0, Date.now()), 1, 'restarted exactly once');
 });

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import type { MutationResult } from '../../src/gateway/protocol';
-import { GatewayRefusal } from '../../src/gateway-client';
 import { restartEvents, snapshot } from './helpers/containers';
 import { GatewayFixture } from './helpers/fixture';
+import { outcomeOf } from './helpers/outcome';
 
 /**
  * Activities are at-least-once; their effects must be exactly-once. The same idempotency key
@@ -21,15 +21,7 @@ before(async () => {
 
 after(() => f?.close());
 
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    const r = (await p) as { replayed: boolean };
-    return r.replayed ? 'replayed' : 'executed';
-  } catch (err) {
-    if (err instanceof GatewayRefusal) return err.code;
-    throw err;
-  }
-}
+
 
 void it('same key twice: one restart, the second answer is the stored result with replayed: true', async () => {
   const id = await f.containers.run('twice');
@@ -64,12 +56,12 @@ void it('concurrent duplicates: exactly one executes; the others are in progress
   const t0 = Date.now();
   const client = f.client();
   const outcomes = await Promise.all(
-    Array.from({ length: 8 }, () => codeOf(client.call('restart_container', { container, timeoutSeconds: 0 }, { idempotencyKey: 'wf-c/act-1' }))),
+    Array.from({ length: 8 }, () => outcomeOf(client.call('restart_container', { container, timeoutSeconds: 0 }, { idempotencyKey: 'wf-c/act-1' }))),
   );
   assert.equal(outcomes.filter((o) => o === 'executed').length, 1, outcomes.join(','));
   assert.ok(outcomes.every((o) => ['executed', 'replayed', 'idempotency_in_progress'].includes(o)), outcomes.join(','));
   assert.equal(await restartEvents(id, t0, Date.now()), 1);
-  assert.equal(await codeOf(client.call('restart_container', { container, timeoutSeconds: 0 }, { idempotencyKey: 'wf-c/act-1' })), 'replayed');
+  assert.equal(await outcomeOf(client.call('restart_container', { container, timeoutSeconds: 0 }, { idempotencyKey: 'wf-c/act-1' })), 'replayed');
 });
 
 void it('a retried memory raise returns the stored result instead of being refused by bounds; memory doubled once', async () => {
@@ -82,17 +74,17 @@ void it('a retried memory raise returns the stored result instead of being refus
   assert.deepEqual(retry.result, first.result);
   assert.equal((await snapshot(id)).memory, 64 * MiB);
   // Without the key, the same request is a new one, and bounds see the raised limit.
-  assert.equal(await codeOf(client.call('update_container_resources', { container, memoryBytes: 64 * MiB })), 'memory_not_raised');
+  assert.equal(await outcomeOf(client.call('update_container_resources', { container, memoryBytes: 64 * MiB })), 'memory_not_raised');
 });
 
 void it('the same key for a different call → idempotency_conflict, nothing executed', async () => {
   const id = await f.containers.run('conflict');
   const container = f.containers.name('conflict');
   const client = f.client();
-  assert.equal(await codeOf(client.call('restart_container', { container, timeoutSeconds: 0 }, { idempotencyKey: 'wf-x/1' })), 'executed');
+  assert.equal(await outcomeOf(client.call('restart_container', { container, timeoutSeconds: 0 }, { idempotencyKey: 'wf-x/1' })), 'executed');
   const s = await snapshot(id);
-  assert.equal(await codeOf(client.call('restart_container', { container, timeoutSeconds: 5 }, { idempotencyKey: 'wf-x/1' })), 'idempotency_conflict');
-  assert.equal(await codeOf(client.call('start_container', { container }, { idempotencyKey: 'wf-x/1' })), 'idempotency_conflict');
+  assert.equal(await outcomeOf(client.call('restart_container', { container, timeoutSeconds: 5 }, { idempotencyKey: 'wf-x/1' })), 'idempotency_conflict');
+  assert.equal(await outcomeOf(client.call('start_container', { container }, { idempotencyKey: 'wf-x/1' })), 'idempotency_conflict');
   assert.deepEqual(await snapshot(id), s);
 });
 
@@ -101,8 +93,8 @@ void it('a call that fails in Docker frees its key: the retry runs again instead
   await f.containers.create('broken', { Cmd: ['/does/not/exist'] });
   const container = f.containers.name('broken');
   const client = f.client();
-  assert.equal(await codeOf(client.call('start_container', { container }, { idempotencyKey: 'wf-b/start' })), 'docker_error');
-  assert.equal(await codeOf(client.call('start_container', { container }, { idempotencyKey: 'wf-b/start' })), 'docker_error');
+  assert.equal(await outcomeOf(client.call('start_container', { container }, { idempotencyKey: 'wf-b/start' })), 'docker_error');
+  assert.equal(await outcomeOf(client.call('start_container', { container }, { idempotencyKey: 'wf-b/start' })), 'docker_error');
   const attempts = f.audit().filter((r) => r.idempotencyKey === 'wf-b/start');
   assert.deepEqual(
     attempts.map((r) => r.code),
