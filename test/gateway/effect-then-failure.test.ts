@@ -43,8 +43,6 @@ before(async () => {
 });
 after(() => f?.close());
 
-
-
 void it('the restart happened, reading its state failed: the retry with the same key does not restart again', async () => {
   const id = await f.containers.run('target');
   const container = f.containers.name('target');

@@ -21,8 +21,6 @@ before(async () => {
 
 after(() => f?.close());
 
-
-
 void it('same key twice: one restart, the second answer is the stored result with replayed: true', async () => {
   const id = await f.containers.run('twice');
   const container = f.containers.name('twice');
