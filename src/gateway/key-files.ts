@@ -1,7 +1,7 @@
-import { chmodSync, existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { accessSync, chmodSync, constants, existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import type { AgentCredentials, GatewayKeys } from '../signing';
-import { KeyFileError, generateKeyId, generateSecret, readAgentFile, readGatewayKeysFile } from '../signing';
+import { AgentId, KeyFileError, generateKeyId, generateSecret, readAgentFile, readGatewayKeysFile } from '../signing';
 
 export { KeyFileError, readAgentFile };
 
@@ -21,12 +21,29 @@ export function writePrivateJson(path: string, value: unknown): void {
   renameSync(tmp, path);
 }
 
+/**
+ * Why `path` cannot be created, or null when it can: its nearest existing ancestor must be a
+ * writable directory (the directories in between are created when the file is written).
+ */
+function cannotCreate(path: string): string | null {
+  let dir = dirname(resolve(path));
+  while (!existsSync(dir) && dirname(dir) !== dir) dir = dirname(dir);
+  try {
+    if (!statSync(dir).isDirectory()) return `${dir} is not a directory`;
+    accessSync(dir, constants.W_OK);
+  } catch (err) {
+    return `${dir} is not writable (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`;
+  }
+  return null;
+}
 
 /**
  * Create the gateway keys file and the agent file with one live key, unless they exist.
- * Idempotent: with both files present it changes nothing.
+ * Idempotent: with both files present it changes nothing. All or nothing: both destinations are
+ * checked before either is written, and if the agent file still cannot be written, the keys file
+ * written just before is removed — a failed init never leaves half a pair.
  */
-export function initKeys(paths: KeyFilePaths, agentId = 'worker'): { created: boolean; agentId: string; keyId: string } {
+export function initKeys(paths: KeyFilePaths, agentId = 'dockmedic-worker'): { created: boolean; agentId: string; keyId: string } {
   const haveKeys = existsSync(paths.keysFile);
   const haveAgent = existsSync(paths.agentFile);
   if (haveKeys && haveAgent) {
@@ -36,11 +53,23 @@ export function initKeys(paths: KeyFilePaths, agentId = 'worker'): { created: bo
   if (haveKeys !== haveAgent) {
     throw new KeyFileError(`only one of ${paths.keysFile} and ${paths.agentFile} exists; restore the other or remove both to start over`);
   }
+  const id = AgentId.safeParse(agentId);
+  if (!id.success) throw new KeyFileError(id.error.issues.map((i) => i.message).join('; '));
+  if (resolve(paths.keysFile) === resolve(paths.agentFile)) throw new KeyFileError(`the gateway keys file and the agent key file must be two files (both are ${paths.keysFile})`);
+  for (const [what, path] of [['gateway keys file', paths.keysFile], ['agent key file', paths.agentFile]] as const) {
+    const why = cannotCreate(path);
+    if (why) throw new KeyFileError(`cannot create the ${what} ${path}: ${why}; nothing was written`);
+  }
   const keyId = generateKeyId();
   const secret = generateSecret();
   const createdAt = new Date().toISOString();
   writePrivateJson(paths.keysFile, { agents: { [agentId]: [{ keyId, secret, status: 'live', createdAt }] } } satisfies GatewayKeys);
-  writePrivateJson(paths.agentFile, { agentId, keyId, secret } satisfies AgentCredentials);
+  try {
+    writePrivateJson(paths.agentFile, { agentId, keyId, secret } satisfies AgentCredentials);
+  } catch (err) {
+    rmSync(paths.keysFile, { force: true });
+    throw new KeyFileError(`cannot write the agent key file ${paths.agentFile}: ${(err as Error).message}; removed the gateway keys file written just before`);
+  }
   return { created: true, agentId, keyId };
 }
 

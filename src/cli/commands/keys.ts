@@ -1,11 +1,8 @@
-import { accessSync, constants, existsSync, rmSync, statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig } from '../../config';
 import type { KeyFilePaths } from '../../gateway/key-files';
-import { KeyFileError, initKeys, listKeys, retireKey, rotateKey } from '../../gateway/key-files';
+import { initKeys, listKeys, retireKey, rotateKey } from '../../gateway/key-files';
 import { AgentId } from '../../signing';
-import { CliError } from '../errors';
 import { fromSchema } from '../options';
 import { printJson, renderTable } from '../table';
 
@@ -26,53 +23,6 @@ function withPathOptions(cmd: Command): Command {
     .option('--agent-file <path>', 'agent key file (default: DOCKMEDIC_AGENT_KEY_FILE or <state>/keys/agent.json)');
 }
 
-/**
- * Why `path` cannot be created, or null when it can: its nearest existing ancestor must be a
- * writable directory (the directories in between are created when the file is written).
- */
-function cannotCreate(path: string): string | null {
-  let dir = dirname(resolve(path));
-  while (!existsSync(dir)) {
-    const parent = dirname(dir);
-    if (parent === dir) break;
-    dir = parent;
-  }
-  try {
-    if (!statSync(dir).isDirectory()) return `${dir} is not a directory`;
-    accessSync(dir, constants.W_OK);
-  } catch (err) {
-    return `${dir} is not writable (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`;
-  }
-  return null;
-}
-
-/**
- * `initKeys`, all or nothing: both destinations are checked before either file is written,
- * and if writing the agent file still fails, the gateway keys file written just before is
- * removed, so a failed init never leaves half a pair behind.
- */
-export function initKeysBoth(p: KeyFilePaths, agentId: string): ReturnType<typeof initKeys> {
-  if (resolve(p.keysFile) === resolve(p.agentFile)) throw new CliError(`the gateway keys file and the agent key file must be two files (both are ${p.keysFile})`);
-  const fresh = !existsSync(p.keysFile) && !existsSync(p.agentFile);
-  if (fresh) {
-    for (const [what, path] of [['gateway keys file', p.keysFile], ['agent key file', p.agentFile]] as const) {
-      const why = cannotCreate(path);
-      if (why) throw new CliError(`cannot create the ${what} ${path}: ${why}; nothing was written`);
-    }
-  }
-  try {
-    return initKeys(p, agentId);
-  } catch (err) {
-    if (err instanceof KeyFileError || !fresh) throw err;
-    let undone = '';
-    if (existsSync(p.keysFile) && !existsSync(p.agentFile)) {
-      rmSync(p.keysFile, { force: true });
-      undone = `; removed the gateway keys file ${p.keysFile} written just before`;
-    }
-    throw new CliError(`cannot create the keys: ${(err as Error).message}${undone}`);
-  }
-}
-
 /** `dockmedic keys …`: manage the agents' HMAC keys. Secrets are written with mode 0600 and never printed. */
 export function registerKeys(program: Command): void {
   const keys = program
@@ -84,7 +34,7 @@ export function registerKeys(program: Command): void {
     .description('Create the keys file and the agent file with one live key, unless they exist (idempotent)')
     .option('--agent <id>', 'agent id (1–64 characters from A–Z a–z 0–9 _ . -)', fromSchema('--agent', AgentId), 'dockmedic-worker')
     .action((opts: PathOpts & { agent: string }) => {
-      const r = initKeysBoth(paths(opts), opts.agent);
+      const r = initKeys(paths(opts), opts.agent);
       process.stdout.write(r.created ? `created key ${r.keyId} for agent ${r.agentId}\n` : `keys exist: agent ${r.agentId} signs with ${r.keyId}\n`);
     });
 
