@@ -31,7 +31,8 @@ import type { RequestTiming } from '../src/gateway';
 import { LABELS, startGateway } from '../src/gateway';
 import { writePrivateJson } from '../src/gateway/key-files';
 import { generateSecret } from '../src/signing';
-import { measureRedisFloor, runLoadClient } from './redis-floor';
+import { measureRedisFloor } from './redis-floor';
+import { runLoadClient } from './run-load-client';
 import type { LatencySummary } from './stats';
 import { percentile, round3, summarize } from './stats';
 

@@ -8,24 +8,9 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
 import Redis from 'ioredis';
 import type { LoadClientInput } from './load-client';
-
-/** Run the load client in its worker thread against `input.url` until it has made every call. */
-export async function runLoadClient(input: LoadClientInput): Promise<void> {
-  const worker = new Worker(join(__dirname, 'load-client.js'), { workerData: input });
-  try {
-    await new Promise<void>((resolve, reject) => {
-      worker.once('message', () => resolve());
-      worker.once('error', reject);
-      worker.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`load client exited with ${code}`))));
-    });
-  } finally {
-    await worker.terminate();
-  }
-}
+import { runLoadClient } from './run-load-client';
 
 /** Server-side time of each call, in call order (calls are sequential). */
 export async function measureRedisFloor(opts: { redisUrl: string; calls: number; client: Omit<LoadClientInput, 'url' | 'calls'> }): Promise<number[]> {

@@ -40,7 +40,7 @@ export class Admission {
     const args: (string | number)[] = [nonceKey(input.keyId, input.nonce), NONCE_EPOCH_KEY];
     for (const w of input.windows) args.push(w.key);
     args.push(input.timestamp, input.nonceTtlSeconds, input.eventId, input.idempotencyStoreKey ?? '');
-    for (const w of input.windows) args.push(w.limit, w.windowSeconds * 1000, w.alias ?? '', w.freeForStoredOutcome ? '1' : '0');
+    for (const w of input.windows) args.push(w.limit, w.windowSeconds * 1000, w.alias ?? '', w.countsRunsOnly ? '1' : '0');
     const reply = await storeStep('replay check and rate limit', () => this.script(2 + input.windows.length, ...args));
     switch (reply[0]) {
       case 1:

@@ -29,13 +29,13 @@ export const CONTAINER_WINDOW = 'container_mutating';
 export function toolWindows(limits: GatewayLimits, agentId: string, mutating: boolean, containerRef: string | null): WindowLimit[] {
   const windows: WindowLimit[] = [{ name: 'agent_calls', key: `rl:agent:${agentId}:calls`, ...limits.agentCalls }];
   if (mutating) {
-    windows.push({ name: 'agent_mutating', key: `rl:agent:${agentId}:mutating`, freeForStoredOutcome: true, ...limits.agentMutating });
+    windows.push({ name: 'agent_mutating', key: `rl:agent:${agentId}:mutating`, countsRunsOnly: true, ...limits.agentMutating });
     if (containerRef !== null) {
       windows.push({
         name: CONTAINER_WINDOW,
         key: containerWindowKey(containerRef),
         alias: containerAliasKey(containerRef),
-        freeForStoredOutcome: true,
+        countsRunsOnly: true,
         ...limits.containerMutating,
       });
     }

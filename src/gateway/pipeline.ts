@@ -141,7 +141,7 @@ export async function runToolCall(deps: PipelineDeps, ctx: RequestContext, req: 
   const idemKey = mutating ? ctx.idempotencyKey : null;
   const chargedKeys = await admit(deps, ctx, headers, windows, idemKey ? deps.idempotency.storeKey(auth.agentId, idemKey) : null);
   // Where each mutating window holds this call now ('' = not charged); rebinding moves the container's.
-  const held = windows.map((w, i) => (w.freeForStoredOutcome ? (chargedKeys[i] ?? '') : ''));
+  const held = windows.map((w, i) => (w.countsRunsOnly ? (chargedKeys[i] ?? '') : ''));
   const release = () => deps.limiter.uncharge(held.filter((k) => k !== ''), ctx.requestId);
 
   let prepared: Prepared;
@@ -221,7 +221,7 @@ async function prepareToolCall(
     if (stored) return { replayed: replayedResponse(ctx, stored) };
     // Admission found a stored outcome and did not charge this call; it expired since. Charging
     // now could not be atomic with the check, so the caller retries and is charged as a new call.
-    if (windows.some((w, i) => w.freeForStoredOutcome && chargedKeys[i] === '')) {
+    if (windows.some((w, i) => w.countsRunsOnly && chargedKeys[i] === '')) {
       throw new Refusal('idempotency_in_progress', 'the stored outcome of this idempotency key expired during the call; retry');
     }
   }

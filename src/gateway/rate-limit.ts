@@ -14,8 +14,11 @@ export interface WindowLimit {
    * windows: a name or short id is an alias of the container's canonical window).
    */
   alias?: string;
-  /** Not charged when the call's idempotency key already holds a completed outcome (mutating windows). */
-  freeForStoredOutcome?: boolean;
+  /**
+   * Counts only calls that run (the mutating windows): not charged when the call's idempotency
+   * key already holds a completed outcome, and given back when a later step refuses the call.
+   */
+  countsRunsOnly?: boolean;
 }
 
 /**
@@ -25,12 +28,12 @@ export interface WindowLimit {
  * Windows are sorted sets of event timestamps (Redis server time, so several gateways agree).
  *
  * A retry whose idempotency key already holds a completed outcome executes nothing (the
- * gateway returns the stored result), so it is not charged to the windows marked `free for
- * stored outcomes` (the mutating ones): a lost answer must not turn into a 429 for a restart
+ * gateway returns the stored result), so it is not charged to the windows marked
+ * `countsRunsOnly` (the mutating ones): a lost answer must not turn into a 429 for a restart
  * that happened, nor spend the container's budget again.
  *
  * Window keys are KEYS[3..]; ARGV[3] is the event id, ARGV[4] the idempotency store key ('' for
- * none), then per window: limit, window ms, alias key ('' for none), free for stored outcomes
+ * none), then per window: limit, window ms, alias key ('' for none), countsRunsOnly
  * ('1' or '0'). Returns {1, key used per window ('' when not charged)…} or {0, index of the
  * tightest window, ms until it has room}.
  */
