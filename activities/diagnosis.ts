@@ -1,81 +1,38 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { Context } from '@temporalio/activity';
-import type { ContainerSummary, LogsResult } from '../src/gateway/protocol';
-import type { DiagnoseResult, DiagnoseToolCall } from '../src/llm';
-import { LlmRateLimited, LlmTimeout, LlmUnavailable, diagnose, failureFromError, isModelTool } from '../src/llm';
-import type { DiagnosisFailureReason, DiagnosisRequest, DiagnosisResult, DiagnosisToolCall } from '../workflows/diagnosis';
+import type { ContainerSummary, LogsResult } from '../src/contract/gateway';
 import type { ActivityDeps } from './deps';
 import { workflowOf } from './docker';
-import { InvalidActivityInput } from './errors';
+import { invalidActivityInput } from './errors';
+import { bareName, isContainerRef } from '../src/contract/container';
+import type { DiagnosisFailureReason, DiagnosisRequest, DiagnosisResult } from '../src/contract/diagnosis';
+import { INCIDENT_LIMITS } from '../src/contract/incident-input';
+import { truncate } from '../src/contract/text';
+import { diagnose, failureFromError, LlmRateLimited, LlmTimeout, LlmUnavailable } from '../src/llm';
 
-/** Tool calls kept in the result (history stays small whatever the model does). */
-const MAX_RECORDED_CALLS = 16;
 /** A 429 asking to wait longer than this ends the diagnosis now: the incident does not wait for a model. */
 const MAX_RATE_LIMIT_WAIT_SECONDS = 30;
-
-const CONTAINER_REF = /^(?:[a-f0-9]{12,64}|[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127})$/;
-const cut = (s: string, n: number): string => (s.length > n ? `${s.slice(0, n)}…` : s);
 
 function checkRequest(req: DiagnosisRequest): void {
   const ok =
     typeof req === 'object' &&
     req !== null &&
     typeof req.container === 'string' &&
-    CONTAINER_REF.test(req.container.replace(/^\//, '')) &&
-    typeof req.containerId === 'string' &&
-    CONTAINER_REF.test(req.containerId) &&
+    isContainerRef(bareName(req.container)) &&
+    isContainerRef(req.containerId) &&
     typeof req.facts === 'object' &&
     req.facts !== null &&
     Number.isInteger(req.maxTurns) &&
-    req.maxTurns >= 1 &&
-    req.maxTurns <= 20;
-  if (!ok) throw new InvalidActivityInput('diagnoseIncident: invalid request (container, containerId, facts, maxTurns 1..20)');
-}
-
-/** The container a tool call named, if it named one (never its other arguments: model text stays out of history). */
-function namedContainer(args: unknown): string | undefined {
-  const c = args && typeof args === 'object' ? (args as { container?: unknown }).container : undefined;
-  return typeof c === 'string' ? cut(c, 128) : undefined;
-}
-
-function isIncidentContainer(ref: string, req: DiagnosisRequest): boolean {
-  const r = ref.replace(/^\//, '');
-  if (r === req.container.replace(/^\//, '')) return true;
-  return r.length >= 12 && req.containerId.toLowerCase().startsWith(r.toLowerCase());
-}
-
-function compactCalls(calls: readonly DiagnoseToolCall[], req: DiagnosisRequest): Pick<DiagnosisResult, 'toolCalls' | 'attemptedTools' | 'otherContainers'> {
-  const attempted = new Set<string>();
-  const others = new Set<string>();
-  for (const c of calls) {
-    if (!isModelTool(c.tool)) attempted.add(cut(c.tool, 64));
-    const container = namedContainer(c.args);
-    if (container !== undefined && !isIncidentContainer(container, req)) others.add(container);
-  }
-  const toolCalls = calls.slice(0, MAX_RECORDED_CALLS).map((c): DiagnosisToolCall => {
-    const container = namedContainer(c.args);
-    return {
-      tool: cut(c.tool, 64),
-      executed: c.executed,
-      ...(c.refusal ? { refusal: c.refusal } : {}),
-      ...(c.error ? { error: cut(c.error, 200) } : {}),
-      ...(container !== undefined ? { container } : {}),
-    };
-  });
-  return { toolCalls, attemptedTools: [...attempted].slice(0, 8), otherContainers: [...others].slice(0, 8) };
-}
-
-function toResult(r: DiagnoseResult, model: string, req: DiagnosisRequest, attempt: number): DiagnosisResult {
-  const base = { model, turns: r.turns, tokens: r.tokens, attempt, ...compactCalls(r.toolCalls, req) };
-  if (r.ok) return { ok: true, proposal: r.proposal, stoppedAtTurnLimit: false, ...base };
-  return { ok: false, reason: r.reason, detail: cut(r.detail, 500), stoppedAtTurnLimit: r.stoppedAtTurnLimit, ...base };
+    req.maxTurns >= INCIDENT_LIMITS.llmMaxTurns.min &&
+    req.maxTurns <= INCIDENT_LIMITS.llmMaxTurns.max;
+  if (!ok) throw invalidActivityInput(`diagnoseIncident: invalid request (container, containerId, facts, maxTurns ${INCIDENT_LIMITS.llmMaxTurns.min}..${INCIDENT_LIMITS.llmMaxTurns.max})`);
 }
 
 function failed(model: string, reason: DiagnosisFailureReason, detail: string, attempt: number): DiagnosisResult {
-  return { ok: false, model, reason, detail: cut(detail, 500), turns: 0, tokens: 0, toolCalls: [], attemptedTools: [], otherContainers: [], stoppedAtTurnLimit: false, attempt };
+  return { ok: false, model, reason, detail: truncate(detail, 500), turns: 0, tokens: 0, toolCalls: [], attemptedTools: [], otherContainers: [], stoppedAtTurnLimit: false, attempt };
 }
 
-/** The model's diagnosis (DESIGN §5): advice only; the workflow's gate decides what it may change. */
+/** The model's diagnosis (docs/architecture.md §5): advice only; the workflow's gate decides what it may change. */
 export function createDiagnosisActivities(deps: ActivityDeps) {
   return {
     /**
@@ -100,7 +57,7 @@ export function createDiagnosisActivities(deps: ActivityDeps) {
           openai: llm.openai,
           model: llm.model,
           facts: req.facts,
-          container: req.container.replace(/^\//, ''),
+          container: bareName(req.container),
           containerId: id,
           maxTurns: Math.min(req.maxTurns, llm.maxTurns),
           maxTokens: llm.maxTokens,
@@ -111,7 +68,7 @@ export function createDiagnosisActivities(deps: ActivityDeps) {
             logs: async (_container, tail) => (await deps.gateway.call<'check_container_logs', LogsResult>('check_container_logs', { container: id, tail }, { workflowId, signal })).result,
           },
         });
-        return toResult(result, llm.model, req, attempt);
+        return { ...result, model: llm.model, attempt };
       } catch (err) {
         if (!(err instanceof LlmRateLimited || err instanceof LlmTimeout || err instanceof LlmUnavailable)) throw err;
         const giveUpNow = err instanceof LlmRateLimited && (err.retryAfterSeconds ?? 0) > MAX_RATE_LIMIT_WAIT_SECONDS;
@@ -125,7 +82,7 @@ export function createDiagnosisActivities(deps: ActivityDeps) {
         // Retried by the activity's retry policy; a 429 waits as long as the server asked.
         const retryAfter = err instanceof LlmRateLimited ? err.retryAfterSeconds : undefined;
         throw ApplicationFailure.create({
-          message: cut(err.message, 500),
+          message: truncate(err.message, 500),
           type: err.name,
           nonRetryable: false,
           ...(retryAfter !== undefined ? { nextRetryDelay: `${Math.max(1, retryAfter)}s` } : {}),

@@ -1,8 +1,9 @@
 import { Context } from '@temporalio/activity';
-import type { ContainerSummary, LogsResult, MutationResult, ToolArgs, ToolName } from '../src/gateway/protocol';
+import { isContainerRef } from '../src/contract/container';
+import type { ContainerSummary, LogsResult, MutationResult, ToolArgs, ToolName } from '../src/contract/gateway';
 import type { ActivityDeps } from './deps';
 import { DEFAULT_ACTIVITY_SETTINGS } from './deps';
-import { InvalidActivityInput, toActivityFailure } from './errors';
+import { invalidActivityInput, toActivityFailure } from './errors';
 
 /** A mutating call's result plus what the gateway said about it. */
 export interface MutationOutcome extends MutationResult {
@@ -12,12 +13,10 @@ export interface MutationOutcome extends MutationResult {
   idempotencyKey: string;
 }
 
-/** Same pattern the gateway enforces (ContainerRef); checked here so a bad ref never leaves the worker. */
-const CONTAINER_REF = /^(?:[a-f0-9]{12,64}|[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127})$/;
-
+/** The gateway's own check (ContainerRef), applied here too so a bad ref never leaves the worker. */
 function checkRef(container: unknown): string {
-  if (typeof container !== 'string' || !CONTAINER_REF.test(container) || container.includes('..')) {
-    throw new InvalidActivityInput(`not a container name or id: ${String(JSON.stringify(container)).slice(0, 80)}`);
+  if (!isContainerRef(container)) {
+    throw invalidActivityInput(`not a container name or id: ${String(JSON.stringify(container)).slice(0, 80)}`);
   }
   return container;
 }
@@ -25,7 +24,7 @@ function checkRef(container: unknown): string {
 /** The workflow this activity runs for; dockmedic's activities only ever run inside incidents. */
 export function workflowOf(): { workflowId: string; runId: string; namespace: string } {
   const info = Context.current().info;
-  if (!info.workflowExecution || !info.workflowNamespace) throw new InvalidActivityInput('this activity only runs on behalf of a workflow');
+  if (!info.workflowExecution || !info.workflowNamespace) throw invalidActivityInput('this activity only runs on behalf of a workflow');
   return { workflowId: info.workflowExecution.workflowId, runId: info.workflowExecution.runId, namespace: info.workflowNamespace };
 }
 
@@ -100,7 +99,7 @@ export function createDockerActivities(deps: ActivityDeps) {
 
     /** The last `tail` log lines, redacted by the gateway and truncated here before they enter history. */
     async fetchLogs(container: string, tail: number): Promise<LogsResult> {
-      if (!Number.isInteger(tail) || tail < 1 || tail > 10_000) throw new InvalidActivityInput(`tail must be an integer in 1..10000, got ${tail}`);
+      if (!Number.isInteger(tail) || tail < 1 || tail > 10_000) throw invalidActivityInput(`tail must be an integer in 1..10000, got ${tail}`);
       const res = await call<'check_container_logs', LogsResult>('check_container_logs', { container: checkRef(container), tail }, false);
       return truncateLogs(res.result, { maxLines: settings.logMaxLines, maxLineChars: settings.logMaxLineChars, maxChars: settings.logMaxChars });
     },
@@ -117,7 +116,7 @@ export function createDockerActivities(deps: ActivityDeps) {
 
     /** Raise the memory limit; the gateway keeps the swap policy and enforces factor and ceiling. */
     async raiseMemory(container: string, memoryBytes: number): Promise<MutationOutcome> {
-      if (!Number.isSafeInteger(memoryBytes) || memoryBytes <= 0) throw new InvalidActivityInput(`memoryBytes must be a positive integer, got ${memoryBytes}`);
+      if (!Number.isSafeInteger(memoryBytes) || memoryBytes <= 0) throw invalidActivityInput(`memoryBytes must be a positive integer, got ${memoryBytes}`);
       return mutate('update_container_resources', { container: checkRef(container), memoryBytes });
     },
   };

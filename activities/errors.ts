@@ -1,52 +1,45 @@
 import { ApplicationFailure } from '@temporalio/common';
-import type { RefusalCode, ToolName } from '../src/gateway/protocol';
+import type { RefusalCode, ToolName } from '../src/contract/gateway';
 import { GatewayRefusal, GatewayUnavailable } from '../src/gateway-client';
-import type { GatewayFailureDetails } from '../workflows/failures';
-import { FAILURE_TYPES } from '../workflows/failures';
+import type { FailureType, GatewayFailureDetails } from '../src/contract/failures';
+import { FAILURE_TYPES } from '../src/contract/failures';
 
 /**
- * Typed activity failures. Each is an ApplicationFailure whose `type` is its class name, so the
- * workflow's `nonRetryableErrorTypes` (workflows/failures.ts) and its error handling match on it,
- * and whose `details[0]` carries the gateway's refusal code for the escalation message.
+ * Activity failures, created as the SDK advises: `ApplicationFailure.create` with a `type` from
+ * src/contract/failures.ts (never a subclass). The workflow's `nonRetryableErrorTypes` and its
+ * error handling match on the type; `details[0]` carries the gateway's refusal code for the
+ * escalation message.
  */
 
 /** Refused for a reason a retry cannot change (auth, validation, scope, bounds). Never retried. */
-export class GatewayRefusedError extends ApplicationFailure {
-  constructor(message: string, details: GatewayFailureDetails) {
-    super(message, FAILURE_TYPES.refused, true, [details]);
-  }
+export function gatewayRefused(message: string, details: GatewayFailureDetails): ApplicationFailure {
+  return ApplicationFailure.create({ message, type: FAILURE_TYPES.refused, nonRetryable: true, details: [details] });
 }
 
 /** Rate limited, or the gateway's store is down (fails closed). Not retried: the incident escalates. */
-export class GatewayThrottledError extends ApplicationFailure {
-  constructor(message: string, details: GatewayFailureDetails) {
-    super(message, FAILURE_TYPES.throttled, true, [details]);
-  }
+export function gatewayThrottled(message: string, details: GatewayFailureDetails): ApplicationFailure {
+  return ApplicationFailure.create({ message, type: FAILURE_TYPES.throttled, nonRetryable: true, details: [details] });
 }
 
 /** A transient gateway or engine error; retried by the activity's retry policy. */
-export class GatewayTransientError extends ApplicationFailure {
-  constructor(message: string, details: GatewayFailureDetails) {
-    super(message, FAILURE_TYPES.transient, false, [details]);
-  }
+export function gatewayTransient(message: string, details: GatewayFailureDetails): ApplicationFailure {
+  return ApplicationFailure.create({ message, type: FAILURE_TYPES.transient, nonRetryable: false, details: [details] });
 }
 
 /** Arguments refused before any I/O. Never retried. */
-export class InvalidActivityInput extends ApplicationFailure {
-  constructor(message: string) {
-    super(message, FAILURE_TYPES.invalidInput, true);
-  }
+export function invalidActivityInput(message: string): ApplicationFailure {
+  return ApplicationFailure.create({ message, type: FAILURE_TYPES.invalidInput, nonRetryable: true });
 }
 
 /** The webhook did not take the notification; retried with backoff. */
-export class WebhookDeliveryError extends ApplicationFailure {
-  constructor(message: string) {
-    super(message, FAILURE_TYPES.webhook, false);
-  }
+export function webhookDeliveryFailed(message: string): ApplicationFailure {
+  return ApplicationFailure.create({ message, type: FAILURE_TYPES.webhook, nonRetryable: false });
 }
 
-/** The class names to list in `nonRetryableErrorTypes` (the same strings as workflows/failures.ts). */
-export const NON_RETRYABLE_ERROR_CLASSES = [GatewayRefusedError.name, GatewayThrottledError.name, InvalidActivityInput.name] as const;
+/** Whether `err` is an ApplicationFailure of `type` (how workflows, the CLI and tests recognise failures). */
+export function isFailureOfType(err: unknown, type: FailureType): err is ApplicationFailure {
+  return err instanceof ApplicationFailure && err.type === type;
+}
 
 const THROTTLED: ReadonlySet<RefusalCode> = new Set<RefusalCode>(['rate_limited', 'store_unavailable']);
 /**
@@ -64,12 +57,12 @@ export function toActivityFailure(err: unknown, tool: ToolName): unknown {
       tool,
       ...(err.retryAfterSeconds !== undefined ? { retryAfterSeconds: err.retryAfterSeconds } : {}),
     };
-    if (THROTTLED.has(err.code)) return new GatewayThrottledError(err.message, details);
-    if (TRANSIENT.has(err.code)) return new GatewayTransientError(err.message, details);
-    return new GatewayRefusedError(err.message, details);
+    if (THROTTLED.has(err.code)) return gatewayThrottled(err.message, details);
+    if (TRANSIENT.has(err.code)) return gatewayTransient(err.message, details);
+    return gatewayRefused(err.message, details);
   }
   if (err instanceof GatewayUnavailable) {
-    return new GatewayTransientError(err.message, { code: 'unavailable', tool });
+    return gatewayTransient(err.message, { code: 'unavailable', tool });
   }
   return err;
 }

@@ -1,6 +1,6 @@
-import type { EscalationNotice } from '../workflows/escalation-notice';
-import type { ResponseAction } from '../workflows/messages';
-import { WebhookDeliveryError } from './errors';
+import { webhookDeliveryFailed } from './errors';
+import type { EscalationNotice } from '../src/contract/escalation-notice';
+import type { ResponseAction } from '../src/contract/incident';
 
 /** A notice with everything a person needs to answer it. */
 export interface EscalationMessage {
@@ -136,11 +136,11 @@ export function createWebhookNotifier(opts: WebhookNotifierOptions = {}): Notifi
           signal: AbortSignal.timeout(timeoutMs),
         });
       } catch (err) {
-        throw new WebhookDeliveryError(`webhook unreachable: ${(err as Error).message}`);
+        throw webhookDeliveryFailed(`webhook unreachable: ${(err as Error).message}`);
       }
       // Drain the body so the connection is released.
       await res.text().catch(() => '');
-      if (!res.ok) throw new WebhookDeliveryError(`webhook answered ${res.status}`);
+      if (!res.ok) throw webhookDeliveryFailed(`webhook answered ${res.status}`);
       return { webhook: 'posted', status: res.status };
     },
   };

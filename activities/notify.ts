@@ -1,9 +1,9 @@
 import { Context } from '@temporalio/activity';
-import type { EscalationNotice } from '../workflows/escalation-notice';
 import type { ActivityDeps } from './deps';
 import { workflowOf } from './docker';
 import type { NotifyResult } from './notifier';
 import { respondCommands, temporalUiLink } from './notifier';
+import type { EscalationNotice } from '../src/contract/escalation-notice';
 
 export function createNotifyActivities(deps: ActivityDeps) {
   return {

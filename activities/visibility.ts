@@ -1,12 +1,14 @@
-import { INCIDENT_WORKFLOW_TYPE, SA } from '../workflows/messages';
 import type { ActivityDeps } from './deps';
-import { InvalidActivityInput } from './errors';
+import { invalidActivityInput } from './errors';
+import { INCIDENT_WORKFLOW_TYPE } from '../src/contract/incident';
+import { SA } from '../src/contract/search-attributes';
+import { bareName } from '../src/contract/container';
 
 /** Values interpolated into a visibility query: names and ids only, never quotes. */
 const SAFE_VALUE = /^[a-zA-Z0-9][a-zA-Z0-9_.:-]{0,255}$/;
 
 function safe(name: string, value: unknown): string {
-  if (typeof value !== 'string' || !SAFE_VALUE.test(value)) throw new InvalidActivityInput(`${name} is not a plain name: ${String(JSON.stringify(value)).slice(0, 80)}`);
+  if (typeof value !== 'string' || !SAFE_VALUE.test(value)) throw invalidActivityInput(`${name} is not a plain name: ${String(JSON.stringify(value)).slice(0, 80)}`);
   return value;
 }
 
@@ -27,9 +29,9 @@ export function createVisibilityActivities(deps: ActivityDeps) {
   return {
     /** How many OOM incidents this container had in the last `windowSeconds` (open or closed), this one excluded. */
     async countRecentOomIncidents(host: string, container: string, windowSeconds: number, excludeWorkflowRunId: string): Promise<number> {
-      if (!Number.isFinite(windowSeconds) || windowSeconds <= 0) throw new InvalidActivityInput(`windowSeconds must be positive, got ${windowSeconds}`);
+      if (!Number.isFinite(windowSeconds) || windowSeconds <= 0) throw invalidActivityInput(`windowSeconds must be positive, got ${windowSeconds}`);
       const since = new Date(Date.now() - windowSeconds * 1000);
-      const { count } = await deps.temporal.workflow.count(recentOomQuery(host, container.replace(/^\//, ''), since, excludeWorkflowRunId));
+      const { count } = await deps.temporal.workflow.count(recentOomQuery(host, bareName(container), since, excludeWorkflowRunId));
       return count;
     },
   };

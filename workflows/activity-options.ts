@@ -1,5 +1,5 @@
 import type { ActivityOptions } from '@temporalio/workflow';
-import { NON_RETRYABLE_ERROR_TYPES } from './failures';
+import { NON_RETRYABLE_ERROR_TYPES } from '../src/contract/failures';
 
 const nonRetryableErrorTypes: string[] = [...NON_RETRYABLE_ERROR_TYPES];
 

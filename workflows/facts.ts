@@ -1,5 +1,6 @@
-import type { ContainerSummary } from '../src/gateway/protocol';
-import type { Facts, PolicyConfig } from '../src/policy/types';
+import type { ContainerSummary } from '../src/contract/gateway';
+import type { Facts, PolicyConfig } from '../src/contract/policy';
+import { formatBytes } from '../src/contract/text';
 import type { ObservationTracker } from './observations';
 
 /**
@@ -24,18 +25,6 @@ export function factsFrom(summary: ContainerSummary, obs: ObservationTracker, po
     priorOomIncidents,
     recurrenceAfterAction,
   };
-}
-
-export function formatBytes(n: number): string {
-  if (n <= 0) return 'unlimited';
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1 && Number.isInteger(v / 1024)) {
-    v /= 1024;
-    i++;
-  }
-  return `${v} ${units[i]}`;
 }
 
 /** Short evidence lines for people (notifications, `incidents show`). */

@@ -1,20 +1,4 @@
-import type { Observation } from './messages';
-
-const KINDS: ReadonlySet<Observation['kind']> = new Set(['die', 'oom', 'health_status', 'kill', 'stop', 'restart', 'start', 'reconcile', 'crashloop']);
-const HEALTH: ReadonlySet<string> = new Set(['healthy', 'unhealthy', 'starting']);
-
-/** Whether a signalled value is a well-formed observation; anything else is dropped, never thrown on. */
-export function isObservation(o: unknown): o is Observation {
-  if (typeof o !== 'object' || o === null) return false;
-  const x = o as Record<string, unknown>;
-  if (typeof x.kind !== 'string' || !KINDS.has(x.kind as Observation['kind'])) return false;
-  if (typeof x.time !== 'string' || x.time.length > 64) return false;
-  if (x.exitCode !== undefined && !Number.isInteger(x.exitCode)) return false;
-  if (x.health !== undefined && (typeof x.health !== 'string' || !HEALTH.has(x.health))) return false;
-  if (x.deathsInWindow !== undefined && !Number.isInteger(x.deathsInWindow)) return false;
-  if (x.operatorStop !== undefined && typeof x.operatorStop !== 'boolean') return false;
-  return true;
-}
+import type { Observation } from '../src/contract/incident';
 
 /**
  * A failure seen after dockmedic acted: a death that was not a stop (our own restart of a running
@@ -60,15 +44,12 @@ export const MAX_KEPT_OBSERVATIONS = 50;
 export class ObservationTracker {
   /** The most recent observations, for the `state` query. */
   readonly recent: Observation[] = [];
-  total = 0;
   oomSeen = false;
   crashloopSeen = false;
   maxDeaths = 0;
   lastDie: Observation | null = null;
   /** The first failure observed after `arm()`: a recurrence. */
   recurrence: Observation | null = null;
-  /** The last health status observed after `arm()`. */
-  healthAfterArm: Observation['health'] | null = null;
   private armed = false;
   /** Docker time (ms) of the latest failure known before arming; nothing at or before it recurs. */
   private armedAfter = Number.NEGATIVE_INFINITY;
@@ -80,7 +61,6 @@ export class ObservationTracker {
     const key = `${o.kind}|${o.time}|${o.exitCode ?? ''}|${o.health ?? ''}|${o.operatorStop ?? ''}`;
     if (this.seen.has(key)) return false;
     if (this.seen.size < 10_000) this.seen.add(key);
-    this.total++;
     this.recent.push(o);
     if (this.recent.length > MAX_KEPT_OBSERVATIONS) this.recent.shift();
     if (o.kind === 'oom') this.oomSeen = true;
@@ -95,7 +75,6 @@ export class ObservationTracker {
       // being handled, not a new one: times are Docker's, compared with Docker's.
       const isNew = Number.isNaN(timeMs) || timeMs > this.armedAfter + STALE_TOLERANCE_MS;
       if (this.recurrence === null && failure && isNew) this.recurrence = o;
-      if (o.kind === 'health_status' && o.health) this.healthAfterArm = o.health;
     }
     return true;
   }

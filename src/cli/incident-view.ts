@@ -1,8 +1,10 @@
 import type { Client, WorkflowExecutionInfo, WorkflowHandle } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { CliError } from './errors';
-import type { IncidentState } from '../../workflows/messages';
-import { INCIDENT_WORKFLOW_TYPE, SA, stateQuery } from '../../workflows/messages';
+import type { IncidentState } from '../contract/incident';
+import { INCIDENT_WORKFLOW_TYPE } from '../contract/incident';
+import { SA } from '../contract/search-attributes';
+import { stateQuery } from '../contract/signals';
 
 /** One row of `incidents list --json`. */
 export interface IncidentSummary {

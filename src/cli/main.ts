@@ -8,7 +8,7 @@ import { registerKeys } from './commands/keys';
 import { registerRespond } from './commands/respond';
 import { registerUp } from './commands/up';
 import { registerWorkerAndWatcher } from './commands/worker';
-import { EXPECTED_ERRORS } from './errors';
+import { isExpectedError } from './errors';
 
 /**
  * The dockmedic CLI: a thin registry. Each command lives in src/cli/commands/<name>.ts and
@@ -38,9 +38,10 @@ export function buildProgram(): Command {
 
 function fail(err: unknown): never {
   const e = err as Error;
-  if (!EXPECTED_ERRORS.has(e?.name) && process.env.DOCKMEDIC_DEBUG) process.stderr.write(`${e?.stack ?? String(err)}\n`);
+  const expected = isExpectedError(err);
+  if (!expected && process.env.DOCKMEDIC_DEBUG) process.stderr.write(`${e?.stack ?? String(err)}\n`);
   process.stderr.write(`error: ${e?.message ?? String(err)}\n`);
-  if (!EXPECTED_ERRORS.has(e?.name) && !process.env.DOCKMEDIC_DEBUG) process.stderr.write('(set DOCKMEDIC_DEBUG=1 for a stack trace)\n');
+  if (!expected && !process.env.DOCKMEDIC_DEBUG) process.stderr.write('(set DOCKMEDIC_DEBUG=1 for a stack trace)\n');
   process.exit(typeof (err as { exitCode?: unknown }).exitCode === 'number' ? (err as { exitCode: number }).exitCode : 1);
 }
 

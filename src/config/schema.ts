@@ -1,6 +1,8 @@
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { HostName } from '../contract/container';
+import { INCIDENT_LIMITS } from '../contract/incident-input';
 
 /**
  * Numbers are given as decimal digits. `z.coerce.number()` would read a blank or whitespace
@@ -9,12 +11,12 @@ import { z } from 'zod';
  */
 const DIGITS = /^[0-9]+$/;
 const DECIMAL = /^[0-9]+(\.[0-9]+)?$/;
-const int = (def: number, min = 0) =>
+const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
   z
     .string()
     .regex(DIGITS, 'expected a whole number (digits only)')
     .transform(Number)
-    .pipe(z.number().int().min(min))
+    .pipe(z.number().int().min(min).max(max))
     .default(def);
 const num = (def: number, min = 0) =>
   z
@@ -41,8 +43,8 @@ const ladder = z
       const digits = (seconds ?? '').trim();
       return { name: (name ?? '').trim(), timeoutSeconds: DIGITS.test(digits) ? Number(digits) : Number.NaN };
     });
-    if (levels.length === 0 || levels.some((l) => !/^[\w.@-]{1,64}$/.test(l.name) || !Number.isInteger(l.timeoutSeconds) || l.timeoutSeconds < 1)) {
-      ctx.addIssue({ code: 'custom', message: 'expected name:seconds[,name:seconds…] with whole seconds ≥ 1' });
+    if (levels.length === 0 || levels.some((l) => !/^[\w.@-]+$/.test(l.name) || l.name.length > INCIDENT_LIMITS.ladderLevelName.max || !Number.isInteger(l.timeoutSeconds) || l.timeoutSeconds < 1)) {
+      ctx.addIssue({ code: 'custom', message: `expected name:seconds[,name:seconds…]: names of at most ${INCIDENT_LIMITS.ladderLevelName.max} characters, whole seconds ≥ 1` });
       return z.NEVER;
     }
     return levels;
@@ -68,11 +70,11 @@ const watchSelector = z
 export const Config = z
   .object({
     DOCKMEDIC_STATE_DIR: z.string().min(1).default('/var/lib/dockmedic'),
-    DOCKMEDIC_HOST: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/).default(hostname().split('.')[0] ?? 'localhost'),
+    DOCKMEDIC_HOST: HostName.default(hostname().split('.')[0] ?? 'localhost'),
 
     TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
     TEMPORAL_NAMESPACE: z.string().default('default'),
-    TEMPORAL_UI_URL: z.string().url().default('http://127.0.0.1:8233'),
+    TEMPORAL_UI_URL: z.string().url().max(INCIDENT_LIMITS.uiUrlChars).default('http://127.0.0.1:8233'),
     DOCKMEDIC_TASK_QUEUE: z.string().min(1).default('dockmedic'),
 
     REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
@@ -115,9 +117,9 @@ export const Config = z
     DOCKMEDIC_WATCH_SELECTOR: watchSelector,
 
     DOCKMEDIC_MODEL: z.string().min(1).optional(),
-    DOCKMEDIC_LLM_MAX_TURNS: int(3, 1),
+    DOCKMEDIC_LLM_MAX_TURNS: int(3, INCIDENT_LIMITS.llmMaxTurns.min, INCIDENT_LIMITS.llmMaxTurns.max),
     DOCKMEDIC_LLM_MAX_TOKENS: int(16_000, 100),
-    DOCKMEDIC_LLM_TIMEOUT_SECONDS: int(30, 1),
+    DOCKMEDIC_LLM_TIMEOUT_SECONDS: int(30, INCIDENT_LIMITS.llmTimeoutSeconds.min, INCIDENT_LIMITS.llmTimeoutSeconds.max),
     DOCKMEDIC_LLM_MAX_BODY_BYTES: int(512 * 1024, 1024),
   })
   .transform((env) => {

@@ -1,4 +1,4 @@
-import type { Action } from '../policy/types';
+import type { Action } from '../contract/policy';
 
 /** How a scenario's container is made to fail. Run from the local busybox image, `--network none`. */
 export interface ScenarioContainer {

@@ -1,7 +1,7 @@
 import type { AgentCredentials } from '../signing';
 import { signRequest } from '../signing';
-import type { RefusalBody, ToolArgs, ToolName, ToolResponseBody } from '../gateway/protocol';
 import { GatewayRefusal, GatewayUnavailable } from './errors';
+import type { RefusalBody, ToolArgs, ToolName, ToolResponseBody } from '../contract/gateway';
 
 export interface CallOptions {
   /** Stable across retries of one logical call, e.g. `<workflowId>/<activityId>`. */

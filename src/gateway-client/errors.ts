@@ -1,4 +1,4 @@
-import type { RefusalCode } from '../gateway/protocol';
+import type { RefusalCode } from '../contract/gateway';
 
 /** The gateway refused a call. `code` is the gateway's stable refusal code. */
 export class GatewayRefusal extends Error {

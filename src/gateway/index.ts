@@ -1,4 +1,3 @@
-export * from './protocol';
 export * from './refusal';
 export { startGateway } from './start';
 export type { GatewayDeps, RunningGateway } from './start';

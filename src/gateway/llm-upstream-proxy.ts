@@ -1,3 +1,4 @@
+import { truncate } from '../contract/text';
 import type Redis from 'ioredis';
 import { z } from 'zod';
 import type { LlmProxy, LlmProxyInput, LlmProxyResponse } from './llm-proxy';
@@ -46,7 +47,6 @@ const Usage = z.object({
   total_tokens: z.number().nonnegative(),
 });
 
-const cut = (s: string, n: number): string => (s.length > n ? `${s.slice(0, n)}…` : s);
 
 /** Removes the key (and anything that looks like a bearer credential) from text that came back from upstream. */
 function scrub(text: string, apiKey: string | undefined): string {
@@ -128,13 +128,13 @@ export function createUpstreamLlmProxy(options: UpstreamLlmProxyOptions): LlmPro
       }
       const parsed = ChatRequest.safeParse(json);
       if (!parsed.success) {
-        throw new Refusal('invalid_arguments', cut(parsed.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; '), 500));
+        throw new Refusal('invalid_arguments', truncate(parsed.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; '), 500));
       }
       const request = parsed.data;
       const maxCompletion = typeof request.max_completion_tokens === 'number' ? request.max_completion_tokens : typeof request.max_tokens === 'number' ? request.max_tokens : null;
       // What the audit keeps of the request: its shape, never its text.
-      ctx.args = { model: cut(request.model, 128), messages: request.messages.length, tools: request.tools?.length ?? 0, maxCompletionTokens: maxCompletion };
-      const summary: Record<string, unknown> = { model: cut(request.model, 128), messages: request.messages.length };
+      ctx.args = { model: truncate(request.model, 128), messages: request.messages.length, tools: request.tools?.length ?? 0, maxCompletionTokens: maxCompletion };
+      const summary: Record<string, unknown> = { model: truncate(request.model, 128), messages: request.messages.length };
       ctx.resultSummary = summary;
 
       // Token window: refuse while the agent's tokens for the window are spent.
@@ -168,7 +168,7 @@ export function createUpstreamLlmProxy(options: UpstreamLlmProxyOptions): LlmPro
         summary.upstreamStatus = 'unreachable';
         const cause = (err as { cause?: { code?: unknown } }).cause;
         const why = typeof cause?.code === 'string' ? cause.code : (err as Error).name;
-        throw new Refusal('llm_upstream_error', `the LLM upstream is unreachable (${cut(scrub(String(why), apiKey), 80)})`);
+        throw new Refusal('llm_upstream_error', `the LLM upstream is unreachable (${truncate(scrub(String(why), apiKey), 80)})`);
       } finally {
         req.socket.off('close', onClose);
       }
@@ -177,7 +177,7 @@ export function createUpstreamLlmProxy(options: UpstreamLlmProxyOptions): LlmPro
 
       if (text === null) throw new Refusal('llm_upstream_error', `the LLM upstream's answer exceeds ${maxResponseBytes} bytes`);
       if (!res.ok) {
-        const message = cut(scrub(upstreamMessage(text), apiKey), 300);
+        const message = truncate(scrub(upstreamMessage(text), apiKey), 300);
         const said = message ? `: ${message}` : '';
         if (res.status === 429) {
           throw new Refusal('llm_upstream_rate_limited', `the LLM upstream is rate limiting (429)${said}`, retryAfterSeconds(res.headers.get('retry-after')) ?? 1);
@@ -203,7 +203,7 @@ export function createUpstreamLlmProxy(options: UpstreamLlmProxyOptions): LlmPro
         ? { prompt: usage.data.prompt_tokens ?? null, completion: usage.data.completion_tokens ?? null, total: usage.data.total_tokens }
         : { total: used, estimated: true };
       const choice = (answer as { choices?: Array<{ finish_reason?: unknown; message?: { tool_calls?: unknown[] } }> }).choices?.[0];
-      if (typeof choice?.finish_reason === 'string') summary.finishReason = cut(choice.finish_reason, 32);
+      if (typeof choice?.finish_reason === 'string') summary.finishReason = truncate(choice.finish_reason, 32);
       summary.toolCalls = Array.isArray(choice?.message?.tool_calls) ? choice.message.tool_calls.length : 0;
       try {
         summary.tokenWindowUsed = await tokens.charge(tokenWindow, ctx.requestId, used);

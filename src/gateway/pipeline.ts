@@ -10,7 +10,6 @@ import { callFingerprint } from './idempotency';
 import type { Keyring } from './keyring';
 import { canonicalContainerKey, CONTAINER_WINDOW, containerAliasKey, llmWindows, RAW_REF_PREFIX, toolWindows } from './limits';
 import type { LlmProxy } from './llm-proxy';
-import { ContainerRef, ToolRequestBody } from './protocol';
 import type { RateLimiter, WindowLimit } from './rate-limit';
 import { readBody } from './read-body';
 import { Refusal } from './refusal';
@@ -22,6 +21,9 @@ import { findTool } from './tools/registry';
 import type { ToolEnv } from './tools/tool';
 import type { Authenticated } from './verify-signature';
 import { verifySignature } from './verify-signature';
+import { ContainerRef } from '../contract/container';
+import { ToolRequestBody } from '../contract/gateway';
+import { bareName } from '../contract/container';
 
 /** Everything the pipeline steps need, built once at start-up. */
 export interface PipelineDeps {
@@ -231,7 +233,7 @@ async function prepareToolCall(
   // Now that Docker has said which container this is, its per-container window is settled.
   const cw = windows.findIndex((w) => w.name === CONTAINER_WINDOW);
   const canonical = canonicalContainerKey(target.Id);
-  const name = target.Name.replace(/^\//, '');
+  const name = bareName(target.Name);
   if (cw !== -1 && (chargedKeys[cw] !== canonical || args.container !== name)) {
     await deps.limiter.rebind({
       window: windows[cw]!,

@@ -1,5 +1,5 @@
-import type { RefusalCode } from './protocol';
-import { REFUSALS } from './protocol';
+import type { RefusalCode } from '../contract/gateway';
+import { REFUSALS } from '../contract/gateway';
 
 /**
  * A request the gateway will not carry out. Thrown by any pipeline step; the server turns it

@@ -3,8 +3,8 @@ import type { ContainerInspectInfo } from 'dockerode';
 import type { RequestContext } from './context';
 import { timedDocker } from './context';
 import { dockerRefusal } from './docker/docker-errors';
-import { LABELS } from './protocol';
 import { Refusal } from './refusal';
+import { LABELS, bareName } from '../contract/container';
 
 /**
  * Scope step: the target must exist, must not belong to the dockmedic stack, and must have
@@ -18,7 +18,7 @@ export async function resolveInScope(docker: Docker, ctx: RequestContext, ref: s
   } catch (err) {
     throw dockerRefusal(err, 'inspect');
   }
-  ctx.target = { ref, id: info.Id, name: info.Name.replace(/^\//, '') };
+  ctx.target = { ref, id: info.Id, name: bareName(info.Name) };
   const labels = info.Config.Labels ?? {};
   if (LABELS.stack in labels) throw new Refusal('container_protected', 'the container belongs to the dockmedic stack and is never touched');
   if (labels[LABELS.enable] !== 'true') throw new Refusal('container_not_opted_in', `the container does not carry ${LABELS.enable}=true`);

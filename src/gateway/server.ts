@@ -7,8 +7,8 @@ import { elapsedMs, newContext } from './context';
 import { LLM_PATH } from './llm-proxy';
 import type { PipelineDeps, PipelineResponse } from './pipeline';
 import { runLlmCall, runToolCall } from './pipeline';
-import type { RefusalBody } from './protocol';
 import { Refusal } from './refusal';
+import type { RefusalBody } from '../contract/gateway';
 
 const TOOL_PREFIX = '/v1/tools/';
 

@@ -1,12 +1,14 @@
 import type OpenAI from 'openai';
 import type { ChatCompletion, ChatCompletionMessageParam, ChatCompletionMessageToolCall } from 'openai/resources/chat/completions';
-import type { ContainerSummary, LogsResult } from '../gateway/protocol';
-import type { Facts } from '../policy/types';
 import { LlmRateLimited, LlmTimeout, LlmUnavailable, classifyOpenAiError } from './errors';
-import type { Proposal } from './proposal';
-import { parseProposal } from './proposal';
 import { SYSTEM_PROMPT, incidentMessage, wrapUntrusted } from './prompt';
 import { MODEL_TOOLS, isModelTool, modelToolDefinitions } from './tools';
+import { refersTo } from '../contract/container';
+import type { DiagnosisFailureReason, DiagnosisFindings, DiagnosisToolCall } from '../contract/diagnosis';
+import { truncate } from '../contract/text';
+import type { ContainerSummary, LogsResult } from '../contract/gateway';
+import type { Facts } from '../contract/policy';
+import { parseProposal } from './proposal';
 
 /** Read-only tools as the caller provides them (in production: signed gateway calls). */
 export interface DiagnoseTools {
@@ -36,10 +38,10 @@ export interface DiagnoseInput {
   signal?: AbortSignal;
 }
 
-/** One tool call the model asked for, and what became of it. */
-export interface DiagnoseToolCall {
+/** One tool call the model asked for, and what became of it (kept only inside a conversation: `args` is model text). */
+interface ConversationCall {
   tool: string;
-  /** Parsed arguments, or their text cut to 500 characters when not JSON or longer than that (history stays small). */
+  /** Parsed arguments, or their text cut to 500 characters when not JSON or longer than that. */
   args: unknown;
   executed: boolean;
   /** Why it was not executed. */
@@ -48,26 +50,8 @@ export interface DiagnoseToolCall {
   error?: string;
 }
 
-/**
- * Why no proposal came back. `diagnose` itself returns `malformed`, `turn_limit`,
- * `token_budget` and `upstream_error` (a non-retryable HTTP error such as 400/401);
- * `timeout` and `rate_limited` are for the caller that turns a final `LlmTimeout` /
- * `LlmRateLimited` into a result once its retries are spent (see `failureFromError`).
- */
-export type DiagnoseFailureReason = 'malformed' | 'turn_limit' | 'token_budget' | 'upstream_error' | 'timeout' | 'rate_limited';
-
-export type DiagnoseResult =
-  | { ok: true; proposal: Proposal; turns: number; tokens: number; toolCalls: DiagnoseToolCall[] }
-  | {
-      ok: false;
-      reason: DiagnoseFailureReason;
-      detail: string;
-      turns: number;
-      tokens: number;
-      toolCalls: DiagnoseToolCall[];
-      /** True when the model still wanted tools at its last allowed turn. */
-      stoppedAtTurnLimit: boolean;
-    };
+/** Tool calls kept in the findings (history stays small whatever the model does). */
+const MAX_RECORDED_CALLS = 16;
 
 /** Tool calls executed per model turn at most; more are refused (a turn is not a batch job). */
 export const MAX_TOOL_CALLS_PER_TURN = 4;
@@ -81,34 +65,58 @@ function tokensOf(completion: ChatCompletion, messages: readonly ChatCompletionM
 }
 
 function sameContainer(requested: string, input: DiagnoseInput): boolean {
-  const name = input.container.replace(/^\//, '');
-  if (requested.replace(/^\//, '') === name) return true;
-  const id = input.containerId?.toLowerCase();
-  return id !== undefined && requested.length >= 12 && id.startsWith(requested.toLowerCase());
+  return refersTo(requested, { name: input.container, id: input.containerId ?? '' });
 }
 
-const cut = (s: string, n: number): string => (s.length > n ? `${s.slice(0, n)}…` : s);
+/** The container a tool call named, if it named one (never its other arguments: model text stays out of history). */
+function namedContainer(args: unknown): string | undefined {
+  const c = args && typeof args === 'object' ? (args as { container?: unknown }).container : undefined;
+  return typeof c === 'string' ? truncate(c, 128) : undefined;
+}
+
+/** What the conversation's tool calls say, in the shape history keeps: targets, never arguments. */
+function recordedCalls(calls: readonly ConversationCall[], input: DiagnoseInput): Pick<DiagnosisFindings, 'toolCalls' | 'attemptedTools' | 'otherContainers'> {
+  const attempted = new Set<string>();
+  const others = new Set<string>();
+  for (const c of calls) {
+    if (!isModelTool(c.tool)) attempted.add(truncate(c.tool, 64));
+    const container = namedContainer(c.args);
+    if (container !== undefined && !sameContainer(container, input)) others.add(container);
+  }
+  const toolCalls = calls.slice(0, MAX_RECORDED_CALLS).map((c): DiagnosisToolCall => {
+    const container = namedContainer(c.args);
+    return {
+      tool: truncate(c.tool, 64),
+      executed: c.executed,
+      ...(c.refusal ? { refusal: c.refusal } : {}),
+      ...(c.error ? { error: truncate(c.error, 200) } : {}),
+      ...(container !== undefined ? { container } : {}),
+    };
+  });
+  return { toolCalls, attemptedTools: [...attempted].slice(0, 8), otherContainers: [...others].slice(0, 8) };
+}
+
 
 /**
  * Name and arguments of a call. `args` is the parsed JSON (undefined when it is not JSON);
  * `recorded` is what goes into history, cut so history stays small whatever the model sends.
  */
 function describeCall(call: ChatCompletionMessageToolCall): { tool: string; args: unknown; recorded: unknown } {
-  if (call.type !== 'function') return { tool: cut(call.custom.name, 64), args: undefined, recorded: cut(call.custom.input, 500) };
-  const tool = cut(call.function.name, 64);
+  if (call.type !== 'function') return { tool: truncate(call.custom.name, 64), args: undefined, recorded: truncate(call.custom.input, 500) };
+  const tool = truncate(call.function.name, 64);
   const text = call.function.arguments || '{}';
   let args: unknown;
   try {
     args = JSON.parse(text) as unknown;
   } catch {
-    return { tool, args: undefined, recorded: cut(text, 500) };
+    return { tool, args: undefined, recorded: truncate(text, 500) };
   }
-  return { tool, args, recorded: text.length > 500 ? cut(text, 500) : args };
+  return { tool, args, recorded: text.length > 500 ? truncate(text, 500) : args };
 }
 
 /** Runs one tool call if it is allowed; returns the text the model sees and the record for history. */
-async function runToolCall(call: ChatCompletionMessageToolCall, index: number, input: DiagnoseInput): Promise<{ content: string; record: DiagnoseToolCall }> {
-  const refuse = (record: DiagnoseToolCall, message: string) => ({ content: JSON.stringify({ error: { code: record.refusal, message } }), record });
+async function runToolCall(call: ChatCompletionMessageToolCall, index: number, input: DiagnoseInput): Promise<{ content: string; record: ConversationCall }> {
+  const refuse = (record: ConversationCall, message: string) => ({ content: JSON.stringify({ error: { code: record.refusal, message } }), record });
   const { tool, args, recorded } = describeCall(call);
   if (call.type !== 'function') return refuse({ tool, args: recorded, executed: false, refusal: 'unknown_tool' }, 'only function tools exist');
   if (args === undefined) return refuse({ tool, args: recorded, executed: false, refusal: 'invalid_arguments' }, 'arguments are not JSON');
@@ -145,7 +153,7 @@ async function runToolCall(call: ChatCompletionMessageToolCall, index: number, i
   } catch (err) {
     if (input.signal?.aborted) throw err;
     // A failed read is information for the model, not a reason to abandon the diagnosis.
-    const message = cut(err instanceof Error ? err.message : String(err), 300);
+    const message = truncate(err instanceof Error ? err.message : String(err), 300);
     return { content: JSON.stringify({ error: { code: 'tool_failed', message } }), record: { tool, args: recorded, executed: true, error: message } };
   }
 }
@@ -159,23 +167,23 @@ async function runToolCall(call: ChatCompletionMessageToolCall, index: number, i
  * and the policy decides alone. Throws `LlmRateLimited`, `LlmUnavailable` or `LlmTimeout` for
  * transport failures so the activity can retry; rethrows the caller's abort.
  */
-export async function diagnose(input: DiagnoseInput): Promise<DiagnoseResult> {
+export async function diagnose(input: DiagnoseInput): Promise<DiagnosisFindings> {
   const messages: ChatCompletionMessageParam[] = [
     { role: 'system', content: SYSTEM_PROMPT },
     { role: 'user', content: incidentMessage({ container: input.container, facts: input.facts, maxTurns: input.maxTurns }) },
   ];
   const tools = modelToolDefinitions();
-  const toolCalls: DiagnoseToolCall[] = [];
+  const toolCalls: ConversationCall[] = [];
   let turns = 0;
   let tokens = 0;
-  const fail = (reason: DiagnoseFailureReason, detail: string, stoppedAtTurnLimit = false): DiagnoseResult => ({
+  const fail = (reason: DiagnosisFailureReason, detail: string, stoppedAtTurnLimit = false): DiagnosisFindings => ({
     ok: false,
     reason,
-    detail,
+    detail: truncate(detail, 500),
     turns,
     tokens,
-    toolCalls,
     stoppedAtTurnLimit,
+    ...recordedCalls(toolCalls, input),
   });
 
   for (;;) {
@@ -198,7 +206,7 @@ export async function diagnose(input: DiagnoseInput): Promise<DiagnoseResult> {
       const classified = classifyOpenAiError(err);
       if (classified === null) throw err;
       if (classified instanceof Error) throw classified;
-      return fail('upstream_error', `model endpoint answered ${classified.status}: ${cut(classified.message, 300)}`);
+      return fail('upstream_error', `model endpoint answered ${classified.status}: ${truncate(classified.message, 300)}`);
     }
     turns += 1;
     tokens += tokensOf(completion, messages);
@@ -208,12 +216,12 @@ export async function diagnose(input: DiagnoseInput): Promise<DiagnoseResult> {
     const calls = message.tool_calls ?? [];
     if (calls.length === 0) {
       const parsed = parseProposal(message.content);
-      if (parsed.ok) return { ok: true, proposal: parsed.proposal, turns, tokens, toolCalls };
+      if (parsed.ok) return { ok: true, proposal: parsed.proposal, turns, tokens, stoppedAtTurnLimit: false, ...recordedCalls(toolCalls, input) };
       const detail = completion.choices[0]?.finish_reason === 'length' ? `${parsed.detail} (cut off by the token limit)` : parsed.detail;
       // A reply that is not a valid proposal is asked for again while both budgets allow it.
       if (turns >= input.maxTurns || tokens >= input.maxTokens) return fail('malformed', detail);
-      messages.push({ role: 'assistant', content: cut(message.content ?? '', 2000) });
-      messages.push({ role: 'user', content: `That reply is not a valid proposal (${cut(detail, 300)}). Answer with the JSON object only, in the format the system prompt gives.` });
+      messages.push({ role: 'assistant', content: truncate(message.content ?? '', 2000) });
+      messages.push({ role: 'user', content: `That reply is not a valid proposal (${truncate(detail, 300)}). Answer with the JSON object only, in the format the system prompt gives.` });
       continue;
     }
     // The model wants more tools: only if both budgets allow another call afterwards.
@@ -239,8 +247,8 @@ export async function diagnose(input: DiagnoseInput): Promise<DiagnoseResult> {
  * Turns a final transport error (after the activity's retries) into a result, so the workflow
  * records why the model did not advise and lets the policy decide. Other errors yield null.
  */
-export function failureFromError(err: unknown): { ok: false; reason: 'timeout' | 'rate_limited' | 'upstream_error'; detail: string; turns: 0; tokens: 0; toolCalls: []; stoppedAtTurnLimit: false } | null {
+export function failureFromError(err: unknown): { reason: 'timeout' | 'rate_limited' | 'upstream_error'; detail: string } | null {
   const reason = err instanceof LlmTimeout ? 'timeout' : err instanceof LlmRateLimited ? 'rate_limited' : err instanceof LlmUnavailable ? 'upstream_error' : null;
   if (reason === null) return null;
-  return { ok: false, reason, detail: cut((err as Error).message, 300), turns: 0, tokens: 0, toolCalls: [], stoppedAtTurnLimit: false };
+  return { reason, detail: truncate((err as Error).message, 300) };
 }

@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import type { PolicyRow } from '../policy/table';
 import { POLICY_TABLE } from '../policy/table';
-import type { Facts } from '../policy/types';
-import { ACTIONS, FAILURE_KINDS } from '../policy/types';
-import { Proposal } from './proposal';
+import { Proposal } from '../contract/diagnosis';
+import type { Facts } from '../contract/policy';
+import { ACTIONS, FAILURE_KINDS } from '../contract/policy';
 
 /**
  * What the model is told. The decision table and the reply schema are generated from

@@ -1,22 +1,4 @@
-import { z } from 'zod';
-import { ACTIONS, FAILURE_KINDS } from '../policy/types';
-
-/** Upper bounds of a proposal: it ends up in workflow history and in notifications. */
-export const PROPOSAL_LIMITS = { rationaleChars: 2000, evidenceItems: 10, evidenceChars: 500 } as const;
-
-/**
- * The model's final answer (DESIGN §5). Every action is allowed in the enum, `ignore` included:
- * the gate decides what a proposal may change, so the schema only checks shape. Unknown keys
- * are stripped, so nothing the model adds (a container name, a memory size) can travel further.
- */
-export const Proposal = z.object({
-  failureType: z.enum(FAILURE_KINDS),
-  proposedAction: z.enum(ACTIONS),
-  rationale: z.string().min(1).max(PROPOSAL_LIMITS.rationaleChars),
-  confidence: z.number().min(0).max(1),
-  evidence: z.array(z.string().max(PROPOSAL_LIMITS.evidenceChars)).max(PROPOSAL_LIMITS.evidenceItems),
-});
-export type Proposal = z.output<typeof Proposal>;
+import { Proposal } from '../contract/diagnosis';
 
 /** Outcome of reading a final message: the proposal, or why it is unusable (for history). */
 export type ParsedProposal = { ok: true; proposal: Proposal } | { ok: false; detail: string };

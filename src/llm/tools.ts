@@ -1,6 +1,6 @@
 import type { ChatCompletionFunctionTool } from 'openai/resources/chat/completions';
 import { z } from 'zod';
-import { CheckContainerLogsArgs, InspectContainerArgs } from '../gateway/protocol';
+import { CheckContainerLogsArgs, InspectContainerArgs } from '../contract/gateway';
 
 /**
  * The only tools a model is ever offered: the gateway's two read-only tools, with the same zod

@@ -1,11 +1,19 @@
+import type { Action, Decision, Facts, FailureKind, PolicyConfig } from '../contract/policy';
 import { POLICY_TABLE, raisedMemory } from './table';
-import type { Action, Decision, Facts, PolicyConfig } from './types';
+
+/**
+ * The catch-all decision: escalate rather than guess. `failure` keeps what the facts did
+ * establish (an OOM whose past incidents could not be counted is still an OOM).
+ */
+export function uncertain(reason: string, failure: FailureKind = 'unknown'): Decision {
+  return { action: 'escalate', failure, rule: 'uncertain', expected: 'escalated', reason };
+}
 
 /** Pure: the first matching row of the policy table decides. */
 export function decide(facts: Facts, config: PolicyConfig): Decision {
   const row = POLICY_TABLE.find((r) => r.when(facts, config));
   // The table ends with a catch-all row, so this only guards against an edited table.
-  if (!row) return { action: 'escalate', failure: 'unknown', rule: 'uncertain', expected: 'escalated', reason: 'no rule matched' };
+  if (!row) return uncertain('no rule matched');
   const decision: Decision = { action: row.action, failure: row.failure, rule: row.id, expected: row.expected, reason: row.reason };
   if (row.action === 'raise_memory') {
     const next = raisedMemory(facts, config);
@@ -14,13 +22,25 @@ export function decide(facts: Facts, config: PolicyConfig): Decision {
   return decision;
 }
 
-/** Result of passing a policy decision and a model proposal through the gate. */
-export interface GateResult {
-  action: Action;
-  /** True when the model proposed something other than the policy. */
-  disagreement: boolean;
-  /** Which side the final action came from. */
-  source: 'policy' | 'model';
+/** The container was removed before the incident could look at it: nothing to fix, nobody to page. */
+export function containerGone(): Decision {
+  return { action: 'ignore', failure: 'unknown', rule: 'container-gone', expected: 'ignored', reason: 'the container no longer exists' };
+}
+
+/** The decision a table row states, by its id (for outcomes decided before any facts, e.g. out of scope). */
+export function decisionFromRow(id: string): Decision {
+  const row = POLICY_TABLE.find((r) => r.id === id);
+  if (!row) return uncertain('facts match no rule: escalate rather than guess');
+  return { action: row.action, failure: row.failure, rule: row.id, expected: row.expected, reason: row.reason };
+}
+
+/**
+ * A failure after dockmedic acted never gets a second action: the table's own recurrence row
+ * for the failure (oom / exit / unhealthy), else the catch-all.
+ */
+export function recurrenceDecision(failure: FailureKind): Decision {
+  const d = decisionFromRow(`${failure}-recurrence`);
+  return d.action === 'escalate' ? d : decisionFromRow('uncertain');
 }
 
 /**
@@ -29,10 +49,8 @@ export interface GateResult {
  * An `ignore` decision never reaches the model, and the model can never turn an escalation
  * into an action.
  */
-export function gate(policyAction: Action, proposed: Action | null | undefined): GateResult {
-  if (proposed === null || proposed === undefined || proposed === policyAction) {
-    return { action: policyAction, disagreement: false, source: 'policy' };
-  }
-  if (policyAction === 'ignore') return { action: 'ignore', disagreement: true, source: 'policy' };
-  return { action: 'escalate', disagreement: true, source: policyAction === 'escalate' ? 'policy' : 'model' };
+export function gate(policyAction: Action, proposed: Action | null | undefined): Action {
+  if (proposed === null || proposed === undefined || proposed === policyAction) return policyAction;
+  if (policyAction === 'ignore') return 'ignore';
+  return 'escalate';
 }

@@ -1,3 +1,4 @@
-export * from './types';
 export * from './table';
 export * from './decide';
+export * from './remedy';
+export * from './advice';

@@ -1,4 +1,4 @@
-import type { Action, ExpectedOutcome, Facts, FailureKind, PolicyConfig } from './types';
+import type { Action, ExpectedOutcome, Facts, FailureKind, PolicyConfig } from '../contract/policy';
 
 /** One row of DESIGN §2. Rows are checked top to bottom; the first whose `when` holds decides. */
 export interface PolicyRow {

@@ -3,10 +3,10 @@ import type { Client } from '@temporalio/client';
 import type { Config } from '../config';
 import { GatewayClient } from '../gateway-client';
 import { readAgentFile } from '../signing';
-import { createOpenAiClient, gatewaySignedFetch } from '../llm';
 import type { LlmDeps } from '../../activities';
 import { createActivities, createWebhookNotifier } from '../../activities';
 import { routeTemporalLogs } from './temporal-logging';
+import { createOpenAiClient, gatewaySignedFetch } from '../llm';
 
 export interface RunningWorker {
   worker: Worker;

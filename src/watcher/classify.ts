@@ -1,4 +1,5 @@
-import type { Observation } from '../../workflows/messages';
+import type { Observation } from '../contract/incident';
+import { bareName } from '../contract/container';
 
 /** A Docker container event, reduced to what the watcher needs. */
 export interface ContainerEvent {
@@ -137,5 +138,5 @@ export function toContainerEvent(raw: unknown): ContainerEvent | null {
   if (msg.Type !== 'container' || !msg.Action || !msg.Actor?.ID) return null;
   const attributes = msg.Actor.Attributes ?? {};
   const timeMs = msg.timeNano ? Math.floor(msg.timeNano / 1e6) : (msg.time ?? 0) * 1000;
-  return { action: msg.Action, id: msg.Actor.ID, name: (attributes.name ?? msg.Actor.ID).replace(/^\//, ''), attributes, timeMs };
+  return { action: msg.Action, id: msg.Actor.ID, name: bareName(attributes.name ?? msg.Actor.ID), attributes, timeMs };
 }

@@ -1,12 +1,28 @@
 import type { Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Config } from '../config';
-import type { IncidentInput, Observation } from '../../workflows/messages';
-import { INCIDENT_WORKFLOW_TYPE, SA, incidentWorkflowId, observeSignal } from '../../workflows/messages';
+import type { IncidentInput, Observation } from '../contract/incident';
+import { INCIDENT_WORKFLOW_TYPE, incidentWorkflowId } from '../contract/incident';
+import { SA } from '../contract/search-attributes';
+import { observeSignal } from '../contract/signals';
 
 export interface ContainerRefInfo {
   id: string;
   name: string;
+}
+
+/** An incident's start argument: the container and its trigger, with the policy, ladder and model settings in force. */
+export function incidentInputFrom(config: Config, container: ContainerRefInfo, observation: Observation): IncidentInput {
+  return {
+    host: config.host,
+    container: container.name,
+    containerId: container.id,
+    trigger: observation,
+    policy: config.policy,
+    escalation: { ladder: config.escalation.ladder, resolveTimeoutSeconds: config.escalation.resolveTimeoutSeconds },
+    llm: { enabled: config.llm.model !== undefined, maxTurns: config.llm.maxTurns, timeoutSeconds: config.llm.timeoutSeconds },
+    uiUrl: config.temporal.uiUrl,
+  };
 }
 
 /** Opens incidents (one per container, by signalWithStart) and forwards observations to open ones. */
@@ -23,16 +39,7 @@ export class IncidentStarter {
   /** Start the container's incident, or signal it when one is already open. Returns the workflow id. */
   async open(container: ContainerRefInfo, observation: Observation): Promise<string> {
     const workflowId = this.workflowId(container.name);
-    const input: IncidentInput = {
-      host: this.config.host,
-      container: container.name,
-      containerId: container.id,
-      trigger: observation,
-      policy: this.config.policy,
-      escalation: { ladder: this.config.escalation.ladder, resolveTimeoutSeconds: this.config.escalation.resolveTimeoutSeconds },
-      llm: { enabled: this.config.llm.model !== undefined, maxTurns: this.config.llm.maxTurns, timeoutSeconds: this.config.llm.timeoutSeconds },
-      uiUrl: this.config.temporal.uiUrl,
-    };
+    const input = incidentInputFrom(this.config, container, observation);
     await this.client.workflow.signalWithStart(INCIDENT_WORKFLOW_TYPE, {
       workflowId,
       taskQueue: this.config.temporal.taskQueue,

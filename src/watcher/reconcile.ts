@@ -1,6 +1,7 @@
 import type Docker from 'dockerode';
-import type { Observation } from '../../workflows/messages';
 import { isOptedIn, watchedLabels } from './classify';
+import type { Observation } from '../contract/incident';
+import { bareName } from '../contract/container';
 
 /** A container that failed while nobody was watching, and what to tell its incident. */
 export interface Missed {
@@ -27,7 +28,7 @@ export async function findMissedFailures(docker: Docker, windowSeconds: number, 
     } catch {
       continue; // removed meanwhile
     }
-    const name = info.Name.replace(/^\//, '');
+    const name = bareName(info.Name);
     const state = info.State;
     if (state.Health?.Status === 'unhealthy') {
       missed.push({ id: info.Id, name, observation: { kind: 'reconcile', time: new Date(now).toISOString(), health: 'unhealthy' } });

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { parse } from 'yaml';
 import { z } from 'zod';
-import { SEARCH_ATTRIBUTE_NAMES } from '../../workflows/messages';
 import { repoRoot } from '../helpers/paths';
+import { SEARCH_ATTRIBUTE_NAMES } from '../../src/contract/search-attributes';
 
 // docker-compose.yml cannot run on the test machine (no compose plugin, no registry), so its
 // wiring is checked here as data: who holds the Docker socket and the LLM key, who talks to

@@ -2,9 +2,10 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, it } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
-import { INCIDENT_WORKFLOW_TYPE, SA } from '../../workflows/messages';
 import { requireStack, TEMPORAL_ADDRESS } from '../helpers/stack';
 import { runCli } from './harness';
+import { INCIDENT_WORKFLOW_TYPE } from '../../src/contract/incident';
+import { SA } from '../../src/contract/search-attributes';
 
 /**
  * The CLI against the real Temporal server when no worker serves the incidents' task queue

@@ -8,13 +8,13 @@ import type { Client } from '@temporalio/client';
 import { Connection, Client as TemporalClient } from '@temporalio/client';
 import type { AuditRecord } from '../../src/gateway/audit/record';
 import { generateKeyId, generateSecret } from '../../src/signing';
-import type { IncidentState } from '../../workflows/messages';
-import { stateQuery } from '../../workflows/messages';
 import type { Spawned } from '../helpers/processes';
 import { killLeftoverProcesses, spawnDockmedic } from '../helpers/processes';
 import { repoRoot } from '../helpers/paths';
 import { cleanupTestContainers, requireStack, TEMPORAL_ADDRESS } from '../helpers/stack';
 import { RUN_LABEL } from '../helpers/scenario';
+import type { IncidentState } from '../../src/contract/incident';
+import { stateQuery } from '../../src/contract/signals';
 
 export const MUTATING = ['restart_container', 'start_container', 'update_container_resources'] as const;
 

@@ -1,7 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type Docker from 'dockerode';
-import { SA, stateQuery } from '../../workflows/messages';
 import { loadConfig } from '../../src/config';
 import { IncidentStarter } from '../../src/watcher/incident-starter';
 import type { Scenario } from '../../src/drills/scenarios';
@@ -10,6 +9,8 @@ import { docker } from '../helpers/stack';
 import { runScenarioContainer } from '../helpers/scenario';
 import type { E2eStack } from './harness';
 import { auditRecordsFor, closedIncident, incidentPhase, mutatingCallsFor, runCli, scheduledActivities, startE2eStack, waitUntil } from './harness';
+import { SA } from '../../src/contract/search-attributes';
+import { stateQuery } from '../../src/contract/signals';
 
 /**
  * DESIGN §6 scenarios 1–6, 8 and 9 on the real stack: Docker engine, Redis, Temporal dev server,

@@ -8,10 +8,10 @@ import Docker from 'dockerode';
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../../src/config';
 import { Watcher } from '../../src/watcher';
-import { incidentWorkflowId } from '../../workflows/messages';
 import { RUN_LABEL, runScenarioContainer } from '../helpers/scenario';
 import { cleanupTestContainers, docker, requireStack, TEMPORAL_ADDRESS } from '../helpers/stack';
 import { waitUntil } from './harness';
+import { incidentWorkflowId } from '../../src/contract/incident';
 
 /**
  * The real watcher against the real Docker engine, reached through a Unix-socket proxy that the

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import Redis from 'ioredis';
-import type { ToolArgs, ToolName } from '../../src/gateway/protocol';
 import { HEADERS, newNonce } from '../../src/signing';
 import { restartEvents, snapshot } from './helpers/containers';
 import { GatewayFixture } from './helpers/fixture';
 import { outcomeOf } from './helpers/outcome';
 import { rawCall, toolBody } from './helpers/raw-request';
+import type { ToolArgs, ToolName } from '../../src/contract/gateway';
 
 /**
  * What the mutating windows count: calls that run. A retry answered from its stored outcome is

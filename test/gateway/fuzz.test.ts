@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, it } from 'node:test';
-import { REFUSALS } from '../../src/gateway/protocol';
 import { generateSecret, HEADERS, signRequest } from '../../src/signing';
 import { restartEvents, snapshot } from './helpers/containers';
 import { GatewayFixture } from './helpers/fixture';
 import type { RawResponse } from './helpers/raw-request';
 import { parse, toolBody } from './helpers/raw-request';
 import { prng } from '../helpers/prng';
+import { REFUSALS } from '../../src/contract/gateway';
 
 /**
  * At least 1,000 randomised hostile requests — forged, tampered, expired, from the future,

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
-import type { MutationResult } from '../../src/gateway/protocol';
 import { restartEvents, snapshot } from './helpers/containers';
 import { GatewayFixture } from './helpers/fixture';
 import { outcomeOf } from './helpers/outcome';
+import type { MutationResult } from '../../src/contract/gateway';
 
 /**
  * Activities are at-least-once; their effects must be exactly-once. The same idempotency key

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
-import type { MutationResult } from '../../src/gateway/protocol';
 import { docker, snapshot } from './helpers/containers';
 import { GatewayFixture } from './helpers/fixture';
+import type { MutationResult } from '../../src/contract/gateway';
 
 /**
  * Raising memory keeps the swap policy and works on this engine whatever the swap setting:

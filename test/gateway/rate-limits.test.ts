@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { ToolArgs, ToolName } from '../../src/gateway/protocol';
 import { GatewayRefusal } from '../../src/gateway-client';
 import { snapshot } from './helpers/containers';
 import { GatewayFixture } from './helpers/fixture';
 import { rawCall, toolBody } from './helpers/raw-request';
+import type { ToolArgs, ToolName } from '../../src/contract/gateway';
 
 /**
  * Atomic sliding-window limits in Redis: exactly N calls pass and call N+1 is refused with 429,

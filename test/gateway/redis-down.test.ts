@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
-import type { ToolName } from '../../src/gateway/protocol';
 import { restartEvents, snapshot } from './helpers/containers';
 import { GatewayFixture } from './helpers/fixture';
 import type { RawOptions, RawResponse } from './helpers/raw-request';
 import { rawCall, toolBody } from './helpers/raw-request';
+import type { ToolName } from '../../src/contract/gateway';
 
 /**
  * Redis is the gateway's memory of nonces, limits and idempotency keys. Without it the gateway

@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { REFUSALS } from '../../src/gateway/protocol';
-import type { RefusalCode } from '../../src/gateway/protocol';
 import { generateSecret, HEADERS, signRequest } from '../../src/signing';
 import type { ContainerState } from './helpers/containers';
 import { snapshot } from './helpers/containers';
 import { GatewayFixture } from './helpers/fixture';
 import type { RawOptions, RawResponse } from './helpers/raw-request';
 import { rawCall, toolBody } from './helpers/raw-request';
+import type { RefusalCode } from '../../src/contract/gateway';
+import { REFUSALS } from '../../src/contract/gateway';
 
 /**
  * Every refusal of DESIGN §4 / issue 2 item 5, against the real Redis and Docker engine: each

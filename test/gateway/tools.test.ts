@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { ContainerSummary, LogsResult, MutationResult } from '../../src/gateway/protocol';
 import { GatewayClient, GatewayRefusal } from '../../src/gateway-client';
 import type { Spawned } from '../helpers/processes';
 import { spawnDockmedic } from '../helpers/processes';
 import { docker } from './helpers/containers';
 import { GatewayFixture } from './helpers/fixture';
 import { rawCall } from './helpers/raw-request';
+import type { ContainerSummary, LogsResult, MutationResult } from '../../src/contract/gateway';
 
 /**
  * The allowed paths, end to end on the real engine: inspect facts, logs that are capped,

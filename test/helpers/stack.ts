@@ -1,8 +1,8 @@
 import { Connection } from '@temporalio/client';
 import Docker from 'dockerode';
 import { connect } from 'node:net';
-import { SEARCH_ATTRIBUTE_NAMES } from '../../workflows/messages';
 import { processAlive } from './processes';
+import { SEARCH_ATTRIBUTE_NAMES } from '../../src/contract/search-attributes';
 
 /** The image every scenario and test container runs (built by scripts/build-image.sh). */
 export const SCENARIO_IMAGE = 'dockmedic/scenario:1';

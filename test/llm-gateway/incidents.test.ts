@@ -22,12 +22,12 @@ import { connectTemporal } from '../../src/runtime/temporal';
 import type { RunningWorker } from '../../src/runtime/worker';
 import { startWorker } from '../../src/runtime/worker';
 import { IncidentStarter } from '../../src/watcher/incident-starter';
-import type { IncidentState, Observation } from '../../workflows/messages';
 import { docker } from '../gateway/helpers/containers';
 import { GatewayFixture } from '../gateway/helpers/fixture';
 import type { RecordedRequest, ScriptedLlm, ScriptStep } from '../helpers/scripted-llm';
 import { startScriptedLlm } from '../helpers/scripted-llm';
 import { requireStack, TEMPORAL_ADDRESS } from '../helpers/stack';
+import type { IncidentState, Observation } from '../../src/contract/incident';
 
 const API_KEY = `sk-test-${randomBytes(12).toString('hex')}`;
 const RUN = `llmwf${randomBytes(3).toString('hex')}`;

@@ -11,11 +11,11 @@ import { after, before, describe, it } from 'node:test';
 import type OpenAI from 'openai';
 import { APIError } from 'openai';
 import type { AuditRecord } from '../../src/gateway';
-import { createOpenAiClient, gatewaySignedFetch, PLACEHOLDER_API_KEY } from '../../src/llm';
 import { GatewayFixture } from '../gateway/helpers/fixture';
 import { rawCall } from '../gateway/helpers/raw-request';
 import type { RecordedRequest, ScriptedLlm, ScriptStep } from '../helpers/scripted-llm';
 import { startScriptedLlm } from '../helpers/scripted-llm';
+import { createOpenAiClient, gatewaySignedFetch, PLACEHOLDER_API_KEY } from '../../src/llm';
 
 const API_KEY = `sk-test-proxy-${Date.now().toString(36)}-0123456789abcdef`;
 /** A string only prompts carry: it must never reach the audit. */

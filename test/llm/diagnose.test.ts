@@ -1,9 +1,9 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ModelProposal } from '../../workflows/messages';
-import { diagnose, MODEL_TOOLS, PLACEHOLDER_API_KEY } from '../../src/llm';
 import type { ScriptedLlm, ScriptStep } from '../helpers/scripted-llm';
 import { CONTAINER, CONTAINER_ID, GOOD_PROPOSAL, fakeTools, input, scriptedServers } from './fixtures';
+import type { Proposal } from '../../src/contract/diagnosis';
+import { diagnose, MODEL_TOOLS, PLACEHOLDER_API_KEY } from '../../src/llm';
 
 const scripted = scriptedServers(after);
 
@@ -29,11 +29,11 @@ void describe('diagnose: a well-behaved model', () => {
 
     assert.equal(result.ok, true);
     assert.ok(result.ok);
-    const proposal: ModelProposal = result.proposal; // the result fits the workflow's type as-is
+    const proposal: Proposal = result.proposal; // the result fits the workflow's type as-is
     assert.deepEqual(proposal, GOOD_PROPOSAL);
     assert.equal(result.turns, 2);
     assert.ok(result.tokens > 0);
-    assert.deepEqual(result.toolCalls, [{ tool: 'check_container_logs', args: { container: CONTAINER, tail: 50 }, executed: true }]);
+    assert.deepEqual(result.toolCalls, [{ tool: 'check_container_logs', executed: true, container: CONTAINER }]);
     assert.deepEqual(tools.calls, [{ tool: 'logs', container: CONTAINER, tail: 50 }]);
 
     const [first] = llm.completions();

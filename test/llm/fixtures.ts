@@ -1,9 +1,9 @@
-import type { ContainerSummary, LogsResult } from '../../src/gateway/protocol';
-import type { DiagnoseInput, DiagnoseTools } from '../../src/llm';
-import { createOpenAiClient } from '../../src/llm';
 import type { Script, ScriptedLlm } from '../helpers/scripted-llm';
 import { startScriptedLlm } from '../helpers/scripted-llm';
-import type { Facts } from '../../src/policy';
+import type { ContainerSummary, LogsResult } from '../../src/contract/gateway';
+import type { Facts } from '../../src/contract/policy';
+import type { DiagnoseInput, DiagnoseTools } from '../../src/llm';
+import { createOpenAiClient } from '../../src/llm';
 
 /** Shared fixtures of the LLM tests (not a test file itself). */
 

@@ -1,11 +1,11 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { POLICY_TABLE } from '../../src/policy';
-import type { PolicyRow } from '../../src/policy';
-import { UNTRUSTED_LINE_PREFIX, buildSystemPrompt, diagnose, parseProposal, wrapUntrusted } from '../../src/llm';
 import type { RecordedRequest, ScriptedLlm } from '../helpers/scripted-llm';
 import { startScriptedLlm } from '../helpers/scripted-llm';
 import { CONTAINER, GOOD_PROPOSAL, fakeTools, input } from './fixtures';
+import { buildSystemPrompt, diagnose, parseProposal, UNTRUSTED_LINE_PREFIX, wrapUntrusted } from '../../src/llm';
+import type { PolicyRow } from '../../src/policy';
+import { POLICY_TABLE } from '../../src/policy';
 
 const servers: ScriptedLlm[] = [];
 after(async () => {
@@ -62,7 +62,7 @@ void describe('untrusted logs', () => {
 
     // Logs of the incident's container only; every container the injection named was refused.
     assert.deepEqual(tools.calls, [{ tool: 'logs', container: CONTAINER, tail: 200 }]);
-    assert.ok(result.toolCalls.filter((c) => c.executed).every((c) => (c.args as { container?: string }).container === CONTAINER));
+    assert.ok(result.toolCalls.filter((c) => c.executed).every((c) => c.container === CONTAINER));
     assert.ok(result.toolCalls.some((c) => !c.executed && c.refusal === 'out_of_scope'));
     assert.ok(result.toolCalls.some((c) => !c.executed && c.tool === 'restart_container' && c.refusal === 'unknown_tool'));
     // The model obeyed, so it proposes what the logs asked; only the schema's keys survive (the gate handles the rest).

@@ -2,9 +2,9 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { GatewayClient } from '../../src/gateway-client/client';
 import { HEADERS, computeSignature, generateKeyId, generateSecret } from '../../src/signing';
-import { LlmRateLimited, LlmTimeout, LlmUnavailable, createOpenAiClient, diagnose, failureFromError, gatewaySignedFetch } from '../../src/llm';
 import { startScriptedLlm } from '../helpers/scripted-llm';
 import { GOOD_PROPOSAL, fakeTools, input, scriptedServers } from './fixtures';
+import { createOpenAiClient, diagnose, failureFromError, gatewaySignedFetch, LlmRateLimited, LlmTimeout, LlmUnavailable } from '../../src/llm';
 
 const scripted = scriptedServers(after);
 

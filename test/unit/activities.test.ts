@@ -10,12 +10,12 @@ import type { AddressInfo } from 'node:net';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import type { ActivityDeps } from '../../activities';
 import {
-  GatewayRefusedError,
-  GatewayThrottledError,
-  GatewayTransientError,
-  InvalidActivityInput,
-  NON_RETRYABLE_ERROR_CLASSES,
-  WebhookDeliveryError,
+  gatewayRefused,
+  gatewayThrottled,
+  gatewayTransient,
+  invalidActivityInput,
+  isFailureOfType,
+  webhookDeliveryFailed,
   createActivities,
   createWebhookNotifier,
   idempotencyKey,
@@ -26,8 +26,8 @@ import {
   truncateLogs,
 } from '../../activities';
 import { GatewayRefusal, GatewayUnavailable } from '../../src/gateway-client';
-import type { EscalationNotice } from '../../workflows/escalation-notice';
-import { FAILURE_TYPES, NON_RETRYABLE_ERROR_TYPES } from '../../workflows/failures';
+import type { EscalationNotice } from '../../src/contract/escalation-notice';
+import { FAILURE_TYPES, NON_RETRYABLE_ERROR_TYPES } from '../../src/contract/failures';
 
 const info = {
   workflowExecution: { workflowId: 'incident-h1-web', runId: '0199aaaa-bbbb-7ccc-8ddd-eeeeffff0000' },
@@ -57,30 +57,29 @@ const notice: EscalationNotice = {
 };
 
 void describe('activity failures', () => {
-  void it('the typed classes carry the type names that workflows list as non-retryable', () => {
-    assert.deepEqual([...NON_RETRYABLE_ERROR_CLASSES], [...NON_RETRYABLE_ERROR_TYPES]);
+  void it('failures are plain ApplicationFailures whose type is the one workflows list as non-retryable', () => {
     const d = { code: 'x', tool: 'restart_container' };
-    assert.equal(new GatewayRefusedError('m', d).type, FAILURE_TYPES.refused);
-    assert.equal(new GatewayRefusedError('m', d).nonRetryable, true);
-    assert.equal(new GatewayThrottledError('m', d).nonRetryable, true);
-    assert.equal(new GatewayTransientError('m', d).nonRetryable, false);
-    assert.equal(new InvalidActivityInput('m').type, FAILURE_TYPES.invalidInput);
-    assert.equal(new WebhookDeliveryError('m').nonRetryable, false);
+    const made = [gatewayRefused('m', d), gatewayThrottled('m', d), gatewayTransient('m', d), invalidActivityInput('m'), webhookDeliveryFailed('m')];
+    assert.deepEqual(made.map((f) => f.constructor.name), made.map(() => 'ApplicationFailure'));
+    assert.deepEqual(made.map((f) => f.type), [FAILURE_TYPES.refused, FAILURE_TYPES.throttled, FAILURE_TYPES.transient, FAILURE_TYPES.invalidInput, FAILURE_TYPES.webhook]);
+    assert.deepEqual(made.map((f) => f.nonRetryable), [true, true, false, true, false]);
+    assert.deepEqual(made.filter((f) => f.nonRetryable).map((f) => f.type), [...NON_RETRYABLE_ERROR_TYPES]);
+    assert.deepEqual(gatewayRefused('m', d).details, [d]);
   });
 
   void it('gateway refusals map by code: scope/bounds never retried, limits surfaced, engine trouble retried', () => {
     const map = (code: ConstructorParameters<typeof GatewayRefusal>[0], status: number) => toActivityFailure(new GatewayRefusal(code, status, 'no', 7), 'restart_container');
     for (const code of ['container_not_opted_in', 'container_protected', 'memory_above_ceiling', 'invalid_arguments', 'bad_signature'] as const) {
       const f = map(code, 403);
-      assert.ok(f instanceof GatewayRefusedError, code);
+      assert.ok(isFailureOfType(f, FAILURE_TYPES.refused), code);
       assert.deepEqual(f.details?.[0], { code, status: 403, tool: 'restart_container', retryAfterSeconds: 7 });
     }
-    assert.ok(map('rate_limited', 429) instanceof GatewayThrottledError);
-    assert.ok(map('store_unavailable', 503) instanceof GatewayThrottledError);
-    assert.ok(map('docker_error', 502) instanceof GatewayTransientError);
-    assert.ok(map('idempotency_in_progress', 409) instanceof GatewayTransientError);
+    assert.ok(isFailureOfType(map('rate_limited', 429), FAILURE_TYPES.throttled));
+    assert.ok(isFailureOfType(map('store_unavailable', 503), FAILURE_TYPES.throttled));
+    assert.ok(isFailureOfType(map('docker_error', 502), FAILURE_TYPES.transient));
+    assert.ok(isFailureOfType(map('idempotency_in_progress', 409), FAILURE_TYPES.transient));
     const unreachable = toActivityFailure(new GatewayUnavailable('down'), 'inspect_container');
-    assert.ok(unreachable instanceof GatewayTransientError);
+    assert.ok(isFailureOfType(unreachable, FAILURE_TYPES.transient));
     assert.equal((unreachable.details?.[0] as { code: string }).code, 'unavailable');
     const other = new Error('bug');
     assert.equal(toActivityFailure(other, 'inspect_container'), other);
@@ -106,12 +105,12 @@ void describe('activity context', () => {
     };
     const acts = createActivities(deps);
     const env = new MockActivityEnvironment(info);
-    await assert.rejects(env.run(acts.restartContainer, '../../etc'), InvalidActivityInput);
-    await assert.rejects(env.run(acts.restartContainer, 'web; rm -rf /'), InvalidActivityInput);
-    await assert.rejects(env.run(acts.raiseMemory, 'web', -1), InvalidActivityInput);
-    await assert.rejects(env.run(acts.raiseMemory, 'web', 1.5), InvalidActivityInput);
-    await assert.rejects(env.run(acts.fetchLogs, 'web', 0), InvalidActivityInput);
-    await assert.rejects(env.run(acts.countRecentOomIncidents, "h1' OR 1=1 --", 'web', 60, 'run'), InvalidActivityInput);
+    await assert.rejects(env.run(acts.restartContainer, '../../etc'), (e: unknown) => isFailureOfType(e, FAILURE_TYPES.invalidInput));
+    await assert.rejects(env.run(acts.restartContainer, 'web; rm -rf /'), (e: unknown) => isFailureOfType(e, FAILURE_TYPES.invalidInput));
+    await assert.rejects(env.run(acts.raiseMemory, 'web', -1), (e: unknown) => isFailureOfType(e, FAILURE_TYPES.invalidInput));
+    await assert.rejects(env.run(acts.raiseMemory, 'web', 1.5), (e: unknown) => isFailureOfType(e, FAILURE_TYPES.invalidInput));
+    await assert.rejects(env.run(acts.fetchLogs, 'web', 0), (e: unknown) => isFailureOfType(e, FAILURE_TYPES.invalidInput));
+    await assert.rejects(env.run(acts.countRecentOomIncidents, "h1' OR 1=1 --", 'web', 60, 'run'), (e: unknown) => isFailureOfType(e, FAILURE_TYPES.invalidInput));
     assert.deepEqual(calls, []);
   });
 });
@@ -208,11 +207,11 @@ void describe('escalation notifications', () => {
     assert.equal(logs.length, 1);
   });
 
-  void it('a webhook answering 500 is a retryable WebhookDeliveryError (logged first)', async () => {
+  void it('a webhook answering 500 is a retryable webhook failure (logged first)', async () => {
     mode = 'fail';
     const logs: Record<string, unknown>[] = [];
     const acts = createActivities(depsWith(createWebhookNotifier({ webhookUrl: url, log: (r) => logs.push(r) })));
-    await assert.rejects(new MockActivityEnvironment(info).run(acts.notifyEscalation, notice), (e: unknown) => e instanceof WebhookDeliveryError && /500/.test(e.message));
+    await assert.rejects(new MockActivityEnvironment(info).run(acts.notifyEscalation, notice), (e: unknown) => isFailureOfType(e, FAILURE_TYPES.webhook) && /500/.test(e.message));
     assert.equal(logs.length, 1);
   });
 
@@ -220,7 +219,7 @@ void describe('escalation notifications', () => {
     mode = 'hang';
     const acts = createActivities(depsWith(createWebhookNotifier({ webhookUrl: url, timeoutMs: 300, log: () => undefined })));
     const t0 = Date.now();
-    await assert.rejects(new MockActivityEnvironment(info).run(acts.notifyEscalation, notice), WebhookDeliveryError);
+    await assert.rejects(new MockActivityEnvironment(info).run(acts.notifyEscalation, notice), (e: unknown) => isFailureOfType(e, FAILURE_TYPES.webhook));
     assert.ok(Date.now() - t0 < 3000);
   });
 

@@ -2,16 +2,16 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { slackPayload } from '../../activities/notifier';
 import { ACTIVITY_OPTIONS, llmActivityOptions } from '../../workflows/activity-options';
-import type { DiagnosisResult } from '../../workflows/diagnosis';
-import { adviceFrom } from '../../workflows/diagnosis';
-import type { EscalationNotice } from '../../workflows/escalation-notice';
-import { NON_RETRYABLE_ERROR_TYPES } from '../../workflows/failures';
+import type { DiagnosisResult } from '../../src/contract/diagnosis';
+import type { EscalationNotice } from '../../src/contract/escalation-notice';
+import { NON_RETRYABLE_ERROR_TYPES } from '../../src/contract/failures';
 import { LLM_TRANSPORT_ERROR_TYPES } from '../../src/llm';
+import { adviceFrom } from '../../src/policy';
 
 const PROPOSAL = { failureType: 'exit', proposedAction: 'restart', rationale: 'exit 1 after <b>boom</b>', confidence: 0.7, evidence: ['fatal: ```boom``` & more'] } as const;
 
 function result(over: Partial<DiagnosisResult> = {}): DiagnosisResult {
-  return { ok: true, model: 'm', proposal: { ...PROPOSAL, evidence: [...PROPOSAL.evidence] }, turns: 2, tokens: 900, toolCalls: [], attemptedTools: [], otherContainers: [], stoppedAtTurnLimit: false, attempt: 1, ...over };
+  return { ok: true, model: 'm', proposal: { ...PROPOSAL, evidence: [...PROPOSAL.evidence] }, turns: 2, tokens: 900, toolCalls: [], attemptedTools: [], otherContainers: [], stoppedAtTurnLimit: false, attempt: 1, ...over } as DiagnosisResult;
 }
 
 void describe('adviceFrom: which proposals the gate may weigh', () => {

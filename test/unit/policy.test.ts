@@ -1,9 +1,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Action, Decision, Facts, PolicyConfig } from '../../src/policy';
-import { ACTIONS, POLICY_TABLE, decide, gate, raisedMemory } from '../../src/policy';
 import { prng } from '../helpers/prng';
 import { loadConfig } from '../../src/config';
+import type { Action, Decision, Facts, PolicyConfig } from '../../src/contract/policy';
+import { ACTIONS } from '../../src/contract/policy';
+import { decide, gate, POLICY_TABLE, raisedMemory } from '../../src/policy';
 
 const MiB = 1024 ** 2;
 const GiB = 1024 ** 3;
@@ -178,10 +179,9 @@ void describe('the model can only make a decision more conservative', () => {
     for (const policy of ACTIONS) {
       for (const proposed of [...ACTIONS, null, undefined]) {
         const g = gate(policy, proposed);
-        if (MUTATING.has(g.action)) assert.equal(g.action, policy, `${policy} × ${String(proposed)}`);
-        if (g.action === 'ignore') assert.equal(policy, 'ignore', `${policy} × ${String(proposed)}`);
-        assert.ok(g.action === policy || g.action === 'escalate', `${policy} × ${String(proposed)} gave ${g.action}`);
-        assert.equal(g.disagreement, proposed !== null && proposed !== undefined && proposed !== policy);
+        if (MUTATING.has(g)) assert.equal(g, policy, `${policy} × ${String(proposed)}`);
+        if (g === 'ignore') assert.equal(policy, 'ignore', `${policy} × ${String(proposed)}`);
+        assert.ok(g === policy || g === 'escalate', `${policy} × ${String(proposed)} gave ${g}`);
       }
     }
   });
@@ -189,23 +189,21 @@ void describe('the model can only make a decision more conservative', () => {
   void it('escalate stays escalate whatever the model proposes', () => {
     for (const proposed of [...ACTIONS, null, undefined]) {
       const g = gate('escalate', proposed);
-      assert.equal(g.action, 'escalate');
-      assert.equal(g.source, 'policy');
+      assert.equal(g, 'escalate');
     }
   });
 
   void it('agreement follows the policy; any disagreement on an actionable incident escalates', () => {
-    assert.deepEqual(gate('restart', 'restart'), { action: 'restart', disagreement: false, source: 'policy' });
-    assert.deepEqual(gate('restart', 'raise_memory'), { action: 'escalate', disagreement: true, source: 'model' });
-    assert.deepEqual(gate('raise_memory', 'restart'), { action: 'escalate', disagreement: true, source: 'model' });
-    assert.deepEqual(gate('raise_memory', 'ignore'), { action: 'escalate', disagreement: true, source: 'model' });
+    assert.equal(gate('restart', 'restart'), 'restart');
+    assert.equal(gate('restart', 'raise_memory'), 'escalate');
+    assert.equal(gate('raise_memory', 'restart'), 'escalate');
+    assert.equal(gate('raise_memory', 'ignore'), 'escalate');
   });
 
   void it('a proposal outside the action enum (a hallucinated tool) can only escalate', () => {
     for (const policy of ACTIONS) {
       const g = gate(policy, 'delete_container' as Action);
-      assert.ok(g.action === 'escalate' || (policy === 'ignore' && g.action === 'ignore'));
-      assert.equal(g.disagreement, true);
+      assert.ok(g === 'escalate' || (policy === 'ignore' && g === 'ignore'));
     }
   });
 
@@ -216,12 +214,12 @@ void describe('the model can only make a decision more conservative', () => {
       const d = decide(facts, config);
       const proposed = ACTIONS[Math.floor(r() * ACTIONS.length)] as Action;
       const g = gate(d.action, proposed);
-      const ctx = JSON.stringify({ facts, policy: d.action, proposed, final: g.action });
-      if (MUTATING.has(g.action)) {
-        assert.equal(g.action, d.action, ctx);
+      const ctx = JSON.stringify({ facts, policy: d.action, proposed, final: g });
+      if (MUTATING.has(g)) {
+        assert.equal(g, d.action, ctx);
         assert.equal(proposed, d.action, ctx);
       }
-      if (d.action === 'escalate') assert.equal(g.action, 'escalate', ctx);
+      if (d.action === 'escalate') assert.equal(g, 'escalate', ctx);
       // Invariants of decide itself on the same random facts.
       if (!facts.optedIn || facts.stackMember) assert.equal(d.action, 'ignore', ctx);
       if (d.action === 'raise_memory') {

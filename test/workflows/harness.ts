@@ -11,14 +11,16 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { DefaultLogger, Runtime, Worker, bundleWorkflowCode, makeTelemetryFilterString } from '@temporalio/worker';
 import type { Activities, MutationOutcome } from '../../activities';
-import { GatewayRefusedError, GatewayThrottledError, GatewayTransientError, WebhookDeliveryError } from '../../activities/errors';
-import type { ContainerSummary, LogsResult } from '../../src/gateway/protocol';
+import { gatewayRefused, gatewayThrottled, gatewayTransient, webhookDeliveryFailed } from '../../activities/errors';
 import { historyToJson } from './history-json';
-import type { EscalationNotice } from '../../workflows/escalation-notice';
-import type { DiagnosisRequest, DiagnosisResult } from '../../workflows/diagnosis';
-import type { IncidentInput, IncidentState, ModelProposal, Observation, Phase } from '../../workflows/messages';
-import { INCIDENT_WORKFLOW_TYPE, SA, SEARCH_ATTRIBUTE_NAMES, incidentWorkflowId, observeSignal, stateQuery } from '../../workflows/messages';
 import { loadConfig } from '../../src/config';
+import type { DiagnosisRequest, DiagnosisResult, Proposal } from '../../src/contract/diagnosis';
+import type { EscalationNotice } from '../../src/contract/escalation-notice';
+import type { ContainerSummary, LogsResult } from '../../src/contract/gateway';
+import type { IncidentInput, IncidentState, Observation, Phase } from '../../src/contract/incident';
+import { INCIDENT_WORKFLOW_TYPE, incidentWorkflowId } from '../../src/contract/incident';
+import { SA, SEARCH_ATTRIBUTE_NAMES } from '../../src/contract/search-attributes';
+import { observeSignal, stateQuery } from '../../src/contract/signals';
 
 export const MiB = 1024 ** 2;
 export const GiB = 1024 ** 3;
@@ -150,19 +152,19 @@ export interface Script {
 
 /** A diagnosis result as the real activity returns it. */
 export function diagnosis(over: Partial<DiagnosisResult> = {}): DiagnosisResult {
-  return { ok: true, model: 'scripted', turns: 1, tokens: 500, toolCalls: [], attemptedTools: [], otherContainers: [], stoppedAtTurnLimit: false, attempt: 1, ...over };
+  return { ok: true, model: 'scripted', turns: 1, tokens: 500, toolCalls: [], attemptedTools: [], otherContainers: [], stoppedAtTurnLimit: false, attempt: 1, ...over } as DiagnosisResult;
 }
 
 /** A proposal as the model would make it. */
-export function proposal(proposedAction: ModelProposal['proposedAction'], failureType: ModelProposal['failureType'] = 'exit'): ModelProposal {
+export function proposal(proposedAction: Proposal['proposedAction'], failureType: Proposal['failureType'] = 'exit'): Proposal {
   return { failureType, proposedAction, rationale: `the facts point to ${failureType}; ${proposedAction}`, confidence: 0.8, evidence: ['fatal: something broke'] };
 }
 
 function refusal(r: Refusal, tool: string): Error {
   const details = { code: r.refuse, status: 429, tool };
-  if (r.kind === 'throttled') return new GatewayThrottledError(`${r.refuse}: refused`, details);
-  if (r.kind === 'transient') return new GatewayTransientError(`${r.refuse}: failed`, details);
-  return new GatewayRefusedError(`${r.refuse}: refused`, details);
+  if (r.kind === 'throttled') return gatewayThrottled(`${r.refuse}: refused`, details);
+  if (r.kind === 'transient') return gatewayTransient(`${r.refuse}: failed`, details);
+  return gatewayRefused(`${r.refuse}: refused`, details);
 }
 
 const isRefusal = (x: unknown): x is Refusal => typeof x === 'object' && x !== null && 'refuse' in x;
@@ -239,7 +241,7 @@ export class ScriptedActivities {
       },
       notifyEscalation: async (notice: EscalationNotice) => {
         rec('notifyEscalation', [notice]);
-        if (s.notifyFails) throw new WebhookDeliveryError('webhook unreachable: connect ECONNREFUSED');
+        if (s.notifyFails) throw webhookDeliveryFailed('webhook unreachable: connect ECONNREFUSED');
         this.notices.push(notice);
         return { webhook: 'not_configured' as const };
       },

@@ -7,9 +7,9 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { DiagnosisRequest } from '../../workflows/diagnosis';
-import { respondSignal } from '../../workflows/messages';
 import { CONTAINER_ID, STATES, diagnosis, incidentInput, obs, proposal, runIncident, searchAttributes, startEnv, waitForPhase } from './harness';
+import type { DiagnosisRequest } from '../../src/contract/diagnosis';
+import { respondSignal } from '../../src/contract/signals';
 
 let env: TestWorkflowEnvironment;
 before(async () => {

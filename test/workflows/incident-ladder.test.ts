@@ -6,9 +6,9 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowHandle } from '@temporalio/client';
-import type { IncidentState, Response, ResponseAction } from '../../workflows/messages';
-import { observeSignal, respondSignal, stateQuery } from '../../workflows/messages';
 import { CONTAINER_ID, HOST, LADDER, MiB, RESOLVE_TIMEOUT_SECONDS, STATES, container, incidentInput, obs, runIncident, searchAttributes, startEnv, waitForPhase } from './harness';
+import type { IncidentState, Response, ResponseAction } from '../../src/contract/incident';
+import { observeSignal, respondSignal, stateQuery } from '../../src/contract/signals';
 
 let env: TestWorkflowEnvironment;
 before(async () => {

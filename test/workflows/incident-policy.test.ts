@@ -7,7 +7,6 @@ import assert from 'node:assert/strict';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { observeSignal } from '../../workflows/messages';
 import {
   CONTAINER_ID,
   GiB,
@@ -25,6 +24,7 @@ import {
   waitForPhase,
   T0,
 } from './harness';
+import { observeSignal } from '../../src/contract/signals';
 
 let env: TestWorkflowEnvironment;
 before(async () => {

@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { MockActivityEnvironment, TestWorkflowEnvironment } from '@temporalio/testing';
 import type { ActivityDeps } from '../../activities';
 import { createActivities, createWebhookNotifier } from '../../activities';
-import { INCIDENT_WORKFLOW_TYPE, SA } from '../../workflows/messages';
+import { INCIDENT_WORKFLOW_TYPE } from '../../src/contract/incident';
+import { SA } from '../../src/contract/search-attributes';
 
 function devServerPath(): string {
   const dir = process.env.DOCKMEDIC_TOOLS_DIR ?? '/opt/dockmedic/tools';

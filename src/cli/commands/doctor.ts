@@ -7,8 +7,8 @@ import { loadConfig } from '../../config';
 import { connectTemporal } from '../../runtime/temporal';
 import { readAgentFile, readGatewayKeysFile } from '../../signing';
 import { GatewayClient, GatewayRefusal } from '../../gateway-client';
-import { SEARCH_ATTRIBUTE_NAMES } from '../../../workflows/messages';
 import { printJson } from '../table';
+import { SEARCH_ATTRIBUTE_NAMES } from '../../contract/search-attributes';
 
 export interface Check {
   name: string;

@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../config';
 import { connectTemporal, workflowUiUrl } from '../../runtime/temporal';
-import type { IncidentState } from '../../../workflows/messages';
 import { getIncidentState, listIncidents, NO_WORKER } from '../incident-view';
 import { printJson, renderTable } from '../table';
 import { positiveInt } from '../options';
+import type { IncidentState } from '../../contract/incident';
 
 function short(value: unknown, max = 80): string {
   const text = typeof value === 'string' ? value : JSON.stringify(value);

@@ -1,20 +1,14 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../config';
 import { connectTemporal } from '../../runtime/temporal';
-import type { ResponseAction } from '../../../workflows/messages';
-import { respondSignal } from '../../../workflows/messages';
-import { CliError } from '../errors';
+import { CliError, NotWaitingError } from '../errors';
 import { describeIncident, NO_WORKER, queryState } from '../incident-view';
 import { printJson } from '../table';
+import type { ResponseAction } from '../../contract/incident';
+import { respondSignal } from '../../contract/signals';
 
 /** CLI words for the respond signal's actions. */
 const WORDS: Record<string, ResponseAction> = { approve: 'approve', reject: 'reject', ack: 'acknowledge', acknowledge: 'acknowledge', resolve: 'resolve' };
-
-/** A response the incident is not waiting for: nothing is sent. */
-export class NotWaitingError extends Error {
-  override name = 'NotWaitingError';
-  readonly code = 'not_waiting';
-}
 
 /** `dockmedic respond ID approve|reject|ack|resolve --by NAME [--comment TEXT]`. */
 export function registerRespond(program: Command): void {

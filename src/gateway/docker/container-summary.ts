@@ -1,12 +1,13 @@
 import type { ContainerInspectInfo } from 'dockerode';
-import type { ContainerSummary } from '../protocol';
+import type { ContainerSummary } from '../../contract/gateway';
+import { bareName } from '../../contract/container';
 
 /** The facts of `docker inspect` the policy needs, and nothing secret (no env, no mounts, no command line). */
 export function toContainerSummary(info: ContainerInspectInfo): ContainerSummary {
   const health = info.State.Health?.Status;
   return {
     id: info.Id,
-    name: info.Name.replace(/^\//, ''),
+    name: bareName(info.Name),
     image: info.Config.Image,
     labels: info.Config.Labels ?? {},
     status: info.State.Status,

@@ -1,8 +1,9 @@
 import type { ContainerInspectInfo } from 'dockerode';
 import { timedDocker } from '../context';
 import { dockerRefusal } from '../docker/docker-errors';
-import type { MutationResult } from '../protocol';
 import type { ToolEnv } from './tool';
+import type { MutationResult } from '../../contract/gateway';
+import { bareName } from '../../contract/container';
 
 /** Inspect again after a mutation: the result reports the state Docker has now, not what we hoped. Called only once the mutation took effect. */
 export async function stateAfter(env: ToolEnv, id: string): Promise<ContainerInspectInfo> {
@@ -16,7 +17,7 @@ export async function stateAfter(env: ToolEnv, id: string): Promise<ContainerIns
 
 export function mutationResult(action: MutationResult['action'], info: ContainerInspectInfo, before?: MutationResult['before']): MutationResult {
   return {
-    container: info.Name.replace(/^\//, ''),
+    container: bareName(info.Name),
     action,
     after: {
       status: info.State.Status,

@@ -3,9 +3,10 @@ import { timedDocker } from '../context';
 import { dockerRefusal } from '../docker/docker-errors';
 import { capLines, collectTail } from '../logs/collect';
 import { sanitizeLine } from '../logs/sanitize';
-import type { LogsResult } from '../protocol';
-import { CheckContainerLogsArgs } from '../protocol';
 import { defineTool } from './tool';
+import type { LogsResult } from '../../contract/gateway';
+import { CheckContainerLogsArgs } from '../../contract/gateway';
+import { bareName } from '../../contract/container';
 
 /**
  * Read-only: the last lines of a container's logs, capped in lines and bytes, demultiplexed,
@@ -49,7 +50,7 @@ export const checkContainerLogs = defineTool({
     });
     const capped = capLines(clean, env.logBytesMax);
     const result: LogsResult = {
-      container: target.Name.replace(/^\//, ''),
+      container: bareName(target.Name),
       lines: capped.lines,
       truncated: capped.truncated || collected.dropped || collected.lines.length > tail,
       redactions,

@@ -1,6 +1,6 @@
 import { toContainerSummary } from '../docker/container-summary';
-import { InspectContainerArgs } from '../protocol';
 import { defineTool } from './tool';
+import { InspectContainerArgs } from '../../contract/gateway';
 
 /** Read-only: the container's facts. Scope already inspected it, so this costs no second Docker call. */
 export const inspectContainer = defineTool({

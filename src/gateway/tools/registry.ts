@@ -1,11 +1,11 @@
-import type { ToolName } from '../protocol';
-import { MUTATING_TOOLS, TOOL_ARGS } from '../protocol';
 import { checkContainerLogs } from './check-container-logs';
 import { inspectContainer } from './inspect-container';
 import { restartContainer } from './restart-container';
 import { startContainer } from './start-container';
 import type { ToolDefinition } from './tool';
 import { updateContainerResources } from './update-container-resources';
+import type { ToolName } from '../../contract/gateway';
+import { MUTATING_TOOLS, TOOL_ARGS } from '../../contract/gateway';
 
 /** Every tool the gateway serves, by name. Adding a tool: its schema in protocol.ts, a file here, one line below. */
 export const TOOLS: Readonly<Record<ToolName, ToolDefinition>> = {

@@ -1,8 +1,8 @@
 import { timedDocker } from '../context';
 import { dockerRefusal } from '../docker/docker-errors';
-import { RestartContainerArgs } from '../protocol';
 import { mutationResult, mutationSummary, stateAfter } from './after-state';
 import { defineTool } from './tool';
+import { RestartContainerArgs } from '../../contract/gateway';
 
 /** Mutating: restart the container scope resolved (by id, so a renamed container cannot be swapped in). */
 export const restartContainer = defineTool({

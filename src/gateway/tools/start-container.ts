@@ -1,8 +1,8 @@
 import { timedDocker } from '../context';
 import { dockerRefusal, dockerStatus } from '../docker/docker-errors';
-import { StartContainerArgs } from '../protocol';
 import { mutationResult, mutationSummary, stateAfter } from './after-state';
 import { defineTool } from './tool';
+import { StartContainerArgs } from '../../contract/gateway';
 
 /** Mutating: start a stopped container. Already running (Docker's 304) is success: the goal state holds. */
 export const startContainer = defineTool({

@@ -3,7 +3,7 @@ import type { ContainerInspectInfo } from 'dockerode';
 import type { z } from 'zod';
 import type { MemoryBoundsPolicy } from '../bounds';
 import type { RequestContext } from '../context';
-import type { ToolName } from '../protocol';
+import type { ToolName } from '../../contract/gateway';
 
 /** What a tool handler may use: the engine, the request (for Docker timing) and the caps it must honour. */
 export interface ToolEnv {

@@ -2,9 +2,9 @@ import type { MemoryUpdatePlan } from '../bounds';
 import { planMemoryUpdate } from '../bounds';
 import { timedDocker } from '../context';
 import { dockerRefusal } from '../docker/docker-errors';
-import { UpdateContainerResourcesArgs } from '../protocol';
 import { mutationResult, mutationSummary, stateAfter } from './after-state';
 import { defineTool } from './tool';
+import { UpdateContainerResourcesArgs } from '../../contract/gateway';
 
 /**
  * Mutating: raise the memory limit within bounds. Memory and swap are sent together — this

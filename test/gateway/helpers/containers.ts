@@ -1,9 +1,9 @@
 import type Docker from 'dockerode';
-import { LABELS } from '../../../src/gateway/protocol';
 import type { ScenarioOptions } from '../../helpers/scenario';
 import { runScenarioContainer } from '../../helpers/scenario';
 import { docker, OWNER_PID_LABEL, SCENARIO_IMAGE } from '../../helpers/stack';
 import { processAlive } from '../../helpers/processes';
+import { LABELS } from '../../../src/contract/container';
 
 export { docker };
 

@@ -1,6 +1,6 @@
-import type { RefusalBody } from '../../../src/gateway/protocol';
 import type { AgentCredentials } from '../../../src/signing';
 import { signRequest } from '../../../src/signing';
+import type { RefusalBody } from '../../../src/contract/gateway';
 
 export interface RawOptions {
   /** What is signed; `send*` override what is actually sent (tampering). */

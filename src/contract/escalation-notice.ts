@@ -1,5 +1,5 @@
-import type { Action, FailureKind } from '../src/policy/types';
-import type { ResponseAction } from './messages';
+import type { ResponseAction } from './incident';
+import type { Action, FailureKind } from './policy';
 
 /**
  * What the workflow hands the notification activity at each escalation level. Small on purpose:

@@ -1,7 +1,8 @@
 /**
- * Failure types shared by activities (which throw them) and workflows (which list them in
- * `nonRetryableErrorTypes` and branch on them). Plain constants: workflows may import this file,
- * activities/ may not be imported by workflows.
+ * The `type` of every ApplicationFailure dockmedic raises. Activities create failures with these
+ * types (ApplicationFailure.create, as the SDK advises, never a subclass); workflows list them in
+ * `nonRetryableErrorTypes`; the CLI and tests recognise a failure by its type. The strings are
+ * part of recorded histories: never rename one.
  */
 export const FAILURE_TYPES = {
   /** The gateway refused for a reason a retry cannot change: auth, validation, scope, bounds. */

@@ -1,23 +1,24 @@
-import { defineQuery, defineSignal } from '@temporalio/workflow';
-import { defineSearchAttributeKey } from '@temporalio/common';
-import type { Action, Decision, Facts, FailureKind, PolicyConfig } from '../src/policy/types';
-import type { DiagnosisToolCall } from './diagnosis';
+import { bareName } from './container';
+import type { DiagnosisToolCall, Proposal } from './diagnosis';
+import type { Action, Decision, Facts, PolicyConfig } from './policy';
 
 /**
- * Signals, queries and search attributes of an incident, declared once and used as the same
- * objects by the workflow, the watcher, the CLI and the tests (DESIGN §7 rule 1).
+ * An incident as every part sees it: what starts it, what it is told, what it answers. The
+ * workflow, the watcher, the CLI and the tests share these types (docs/architecture.md §3).
  */
 
 export const INCIDENT_WORKFLOW_TYPE = 'incidentWorkflow';
 
 /** One open incident per container: `incident-<host>-<container-name>`. */
 export function incidentWorkflowId(host: string, containerName: string): string {
-  return `incident-${host}-${containerName.replace(/^\//, '')}`;
+  return `incident-${host}-${bareName(containerName)}`;
 }
+
+export const OBSERVATION_KINDS = ['die', 'oom', 'health_status', 'kill', 'stop', 'restart', 'start', 'reconcile', 'crashloop'] as const;
 
 /** A Docker event about the incident's container, as seen by the watcher. */
 export interface Observation {
-  kind: 'die' | 'oom' | 'health_status' | 'kill' | 'stop' | 'restart' | 'start' | 'reconcile' | 'crashloop';
+  kind: (typeof OBSERVATION_KINDS)[number];
   /** Event time from Docker, ISO-8601. */
   time: string;
   exitCode?: number;
@@ -81,14 +82,6 @@ export interface ToolCallRecord {
   approvedBy?: string;
 }
 
-export interface ModelProposal {
-  failureType: FailureKind;
-  proposedAction: Action;
-  rationale: string;
-  confidence: number;
-  evidence: string[];
-}
-
 /** The model's diagnosis as kept in the incident's state (no model text but the proposal itself). */
 export interface DiagnosisSummary {
   model: string;
@@ -117,7 +110,7 @@ export interface IncidentState {
   decision?: Decision;
   /** Earlier decisions of this incident, oldest first (e.g. `exit-restart` before `exit-recurrence`). */
   decisionHistory?: Decision[];
-  proposal?: ModelProposal;
+  proposal?: Proposal;
   /** Set when the model's proposal differs from the policy. */
   disagreement?: { policy: Action; model: Action; final: Action };
   /** How the model's diagnosis went (advisor mode only): budgets used, tool calls, and whether the gate weighed it. */
@@ -131,18 +124,3 @@ export interface IncidentState {
   responses: Response[];
   notes: string[];
 }
-
-export const observeSignal = defineSignal<[Observation]>('observe');
-export const respondSignal = defineSignal<[Response]>('respond');
-export const stateQuery = defineQuery<IncidentState>('state');
-
-export const SA = {
-  container: defineSearchAttributeKey('DockmedicContainer', 'KEYWORD'),
-  host: defineSearchAttributeKey('DockmedicHost', 'KEYWORD'),
-  failure: defineSearchAttributeKey('DockmedicFailure', 'KEYWORD'),
-  decision: defineSearchAttributeKey('DockmedicDecision', 'KEYWORD'),
-  outcome: defineSearchAttributeKey('DockmedicOutcome', 'KEYWORD'),
-} as const;
-
-/** Names for `temporal operator search-attribute create` and the dev server's `--search-attribute`. */
-export const SEARCH_ATTRIBUTE_NAMES = Object.values(SA).map((k) => k.name);

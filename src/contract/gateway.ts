@@ -1,21 +1,11 @@
 import { z } from 'zod';
+import { ContainerRef } from './container';
 
 /**
  * The gateway's wire contract, shared by the server, the signing client, the CLI and tests.
  * Tools are called as `POST /v1/tools/<name>` with body `{ "args": {...}, "workflowId"?: "..." }`.
  * LLM requests go to `POST /llm/v1/chat/completions`.
  */
-
-/**
- * A container reference: a Docker name or a hex id. Anything else (paths, shell
- * metacharacters, overlong strings) is refused before it reaches Docker.
- */
-export const ContainerRef = z
-  .string()
-  .min(1)
-  .max(128)
-  .regex(/^(?:[a-f0-9]{12,64}|[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127})$/, 'not a container name or id')
-  .refine((s) => !s.includes('..'), 'not a container name or id');
 
 export const InspectContainerArgs = z.object({ container: ContainerRef }).strict();
 export const CheckContainerLogsArgs = z
@@ -43,7 +33,6 @@ export const TOOL_ARGS = {
 } as const;
 export type ToolName = keyof typeof TOOL_ARGS;
 export type ToolArgs<T extends ToolName> = z.input<(typeof TOOL_ARGS)[T]>;
-export const TOOL_NAMES = Object.keys(TOOL_ARGS) as ToolName[];
 export const MUTATING_TOOLS: ReadonlySet<ToolName> = new Set(['restart_container', 'start_container', 'update_container_resources']);
 
 /** Body of a tool call. `workflowId` is signed with the rest and lands in the audit record. */
@@ -144,13 +133,3 @@ export interface ToolResponseBody<R = unknown> {
   replayed: boolean;
 }
 
-export const LABELS = {
-  /** Opt-in: only containers carrying `dockmedic.enable=true` are in scope. */
-  enable: 'dockmedic.enable',
-  /** Containers of the dockmedic stack itself are never touched. */
-  stack: 'dockmedic.stack',
-  /** Containers created by drills. */
-  drill: 'dockmedic.drill',
-  /** Containers created by tests; removed by label at the start of every run. */
-  test: 'dockmedic.test',
-} as const;

@@ -1,0 +1,152 @@
+import { ApplicationFailure, condition, isCancellation, proxyActivities, upsertSearchAttributes } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import type { EscalationNotice } from '../src/contract/escalation-notice';
+import type { IncidentState, Response, ResponseAction } from '../src/contract/incident';
+import { isResponse } from '../src/contract/incident-input';
+import { SA } from '../src/contract/search-attributes';
+import { act, logEvidence } from './actions';
+import { ACTIVITY_OPTIONS } from './activity-options';
+import { failureOf } from './decision-chain';
+import { evidenceLines } from './facts';
+import type { IncidentRecord } from './record';
+import { now } from './record';
+import type { Remedy } from '../src/policy';
+import { remedy as remedyFor } from '../src/policy';
+
+const notifications = proxyActivities<Activities>(ACTIVITY_OPTIONS.notify);
+
+const MAX_RESPONSES = 50;
+
+/**
+ * People's answers (`respond` signals). Every answer is recorded in the state; only those that
+ * arrive while an escalation waits are kept for the ladder, in arrival order.
+ */
+export class Inbox {
+  private readonly pending: Response[] = [];
+
+  constructor(private readonly rec: IncidentRecord) {}
+
+  receive(r: Response): void {
+    const rec = this.rec;
+    if (!isResponse(r)) {
+      rec.note('dropped a malformed response');
+      return;
+    }
+    if (rec.st.responses.length < MAX_RESPONSES) rec.st.responses.push(r);
+    if (!rec.st.pendingEscalation) {
+      rec.note(`${r.action} by ${r.by} ignored: no escalation is waiting for an answer`);
+      return;
+    }
+    this.pending.push(r);
+  }
+
+  /** The first response among `accepted` within the timeout, or null. Others are recorded and skipped. */
+  async waitFor(accepted: readonly ResponseAction[], timeoutSeconds: number, summary: string): Promise<Response | null> {
+    const deadline = Date.now() + timeoutSeconds * 1000;
+    for (;;) {
+      const remaining = deadline - Date.now();
+      if (this.pending.length === 0 && remaining <= 0) return null;
+      if (!(await condition(() => this.pending.length > 0, Math.max(remaining, 1), { summary }))) return null;
+      const r = this.pending.shift() as Response;
+      if (accepted.includes(r.action)) return r;
+      this.rec.note(`${r.action} by ${r.by} ignored: waiting for ${accepted.join(' | ')}`);
+    }
+  }
+}
+
+/**
+ * Page people up the ladder until someone answers (docs/architecture.md §3). Notifications are
+ * not awaited: a slow or failing webhook never delays the ladder's timers.
+ */
+export async function escalate(rec: IncidentRecord, inbox: Inbox, reason: string): Promise<IncidentState> {
+  const { input } = rec;
+  rec.setPhase('escalated');
+  if (rec.st.finalAction !== 'escalate') {
+    rec.st.finalAction = 'escalate';
+    upsertSearchAttributes([{ key: SA.decision, value: 'escalate' }]);
+  }
+  const remedy = remedyFor(rec.decision, rec.facts, input.policy, input.container);
+  const evidence = [...evidenceLines(rec.facts, rec.summary), ...(await logEvidence(rec))];
+  const answerable: ResponseAction[] = remedy.action === 'escalate' ? ['reject', 'acknowledge', 'resolve'] : ['approve', 'reject', 'acknowledge', 'resolve'];
+  const ladder = input.escalation.ladder;
+
+  for (const [i, level] of ladder.entries()) {
+    rec.st.pendingEscalation = { level: i + 1, levelName: level.name, since: now(), waitingFor: answerable, proposedAction: remedy.action, reason };
+    rec.setDetails();
+    page(rec, {
+      incidentId: rec.st.incidentId,
+      host: input.host,
+      container: input.container,
+      containerId: input.containerId,
+      failure: rec.decision?.failure ?? 'unknown',
+      rule: rec.decision?.rule ?? 'uncertain',
+      reason,
+      level: i + 1,
+      levels: ladder.length,
+      levelName: level.name,
+      timeoutSeconds: level.timeoutSeconds,
+      evidence,
+      recommendedAction: remedy.action,
+      recommendation: remedy.text,
+      waitingFor: answerable,
+      ...(input.uiUrl ? { uiUrl: input.uiUrl } : {}),
+      ...(rec.adviceNotice ? { advice: rec.adviceNotice } : {}),
+    });
+    const answer = await inbox.waitFor(answerable, level.timeoutSeconds, `waiting for ${level.name} (level ${i + 1})`);
+    if (answer === null) {
+      rec.note(`no answer from ${level.name} within ${level.timeoutSeconds}s`);
+      continue;
+    }
+    if (answer.action !== 'acknowledge') return answered(rec, answer, remedy);
+
+    // Acknowledged: nobody else is paged; wait for the decision.
+    const waitingFor = answerable.filter((a) => a !== 'acknowledge');
+    rec.st.pendingEscalation = { ...rec.st.pendingEscalation, since: now(), waitingFor };
+    rec.note(`acknowledged by ${answer.by}; waiting up to ${input.escalation.resolveTimeoutSeconds}s for resolve, approve or reject`);
+    rec.setDetails();
+    const decided = await inbox.waitFor(waitingFor, input.escalation.resolveTimeoutSeconds, `acknowledged by ${answer.by}`);
+    if (decided === null) {
+      rec.note(`acknowledged by ${answer.by} but not resolved within ${input.escalation.resolveTimeoutSeconds}s`);
+      return rec.close('unacknowledged');
+    }
+    return answered(rec, decided, remedy);
+  }
+  rec.note(`no answer after the last escalation level (${ladder.length})`);
+  return rec.close('unacknowledged');
+}
+
+async function answered(rec: IncidentRecord, answer: Response, remedy: Remedy): Promise<IncidentState> {
+  delete rec.st.pendingEscalation;
+  switch (answer.action) {
+    case 'reject':
+      rec.note(`rejected by ${answer.by}: no action`);
+      return rec.close('rejected');
+    case 'resolve':
+      rec.note(`resolved by ${answer.by}`);
+      return rec.close('resolved_by_human');
+    case 'approve': {
+      rec.setPhase('act');
+      rec.note(`approved by ${answer.by}: ${remedy.text}`);
+      const done = await act(rec, remedy.action, remedy.memoryBytes, answer.by);
+      if (!done.ok) {
+        rec.note(`the approved action was refused or failed (${done.error.code}): ${done.error.message}`);
+        return rec.close('failed');
+      }
+      return rec.close('approved');
+    }
+    default:
+      // waitFor only returns actions from the list it was given.
+      throw ApplicationFailure.nonRetryable(`unexpected response ${answer.action}`);
+  }
+}
+
+function page(rec: IncidentRecord, notice: EscalationNotice): void {
+  const what = `level ${notice.level} (${notice.levelName})`;
+  void notifications.notifyEscalation.executeWithOptions({ ...ACTIVITY_OPTIONS.notify, summary: `page ${notice.levelName}` }, [notice]).then(
+    (r) => rec.note(`notified ${what}: webhook ${r.webhook}`),
+    (err: unknown) => {
+      if (!isCancellation(err)) rec.note(`notification to ${what} failed: ${failureOf(err).message}`);
+    },
+  );
+  rec.note(`paging ${what}`);
+}

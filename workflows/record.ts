@@ -1,0 +1,118 @@
+import { isCancellation, log, setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import type { ContainerSummary } from '../src/contract/gateway';
+import type { EscalationAdvice } from '../src/contract/escalation-notice';
+import type { IncidentInput, IncidentState, Outcome, Phase, ToolCallRecord } from '../src/contract/incident';
+import type { Action, Decision, Facts } from '../src/contract/policy';
+import { SA } from '../src/contract/search-attributes';
+import type { ToolResult } from './decision-chain';
+import { failureOf } from './decision-chain';
+import type { ObservationTracker } from './observations';
+
+const MAX_NOTES = 100;
+
+/** Workflow time (deterministic in the sandbox). */
+export function now(): string {
+  return new Date().toISOString();
+}
+
+/**
+ * What one incident knows and has written down: the state the `state` query returns, the
+ * current facts and decision, and the search attributes and UI details that follow them. Every
+ * phase reads and writes the incident through this one object.
+ */
+export class IncidentRecord {
+  readonly st: IncidentState;
+  summary: ContainerSummary | undefined;
+  facts: Facts | undefined;
+  decision: Decision | undefined;
+  /** What the model advised, for the escalation notification. */
+  adviceNotice: EscalationAdvice | undefined;
+  private readonly decisionHistory: Decision[] = [];
+
+  constructor(
+    readonly input: IncidentInput,
+    readonly tracker: ObservationTracker,
+  ) {
+    this.st = {
+      incidentId: workflowInfo().workflowId,
+      host: input.host,
+      container: input.container,
+      containerId: input.containerId,
+      phase: 'triage',
+      startedAt: now(),
+      observations: tracker.recent,
+      decisionChain: [],
+      responses: [],
+      notes: [],
+    };
+  }
+
+  setFacts(facts: Facts): void {
+    this.facts = facts;
+    this.st.facts = facts;
+  }
+
+  setDecision(d: Decision, finalAction: Action): void {
+    if (this.decision) this.decisionHistory.push(this.decision);
+    this.decision = d;
+    this.st.decision = d;
+    this.st.finalAction = finalAction;
+    if (this.decisionHistory.length > 0) this.st.decisionHistory = [...this.decisionHistory];
+    upsertSearchAttributes([
+      { key: SA.failure, value: d.failure },
+      { key: SA.decision, value: finalAction },
+    ]);
+    this.setDetails();
+  }
+
+  setPhase(phase: Phase): void {
+    this.st.phase = phase;
+    this.setDetails();
+  }
+
+  note(text: string): void {
+    if (this.st.notes.length < MAX_NOTES) this.st.notes.push(text);
+  }
+
+  close(outcome: Outcome): IncidentState {
+    delete this.st.pendingEscalation;
+    this.st.outcome = outcome;
+    this.st.closedAt = now();
+    this.st.phase = 'closed';
+    upsertSearchAttributes([{ key: SA.outcome, value: outcome }]);
+    this.setDetails();
+    log.info('incident closed', { outcome, rule: this.decision?.rule, action: this.st.finalAction });
+    return this.st;
+  }
+
+  /** Runs one activity and writes it into the decision chain, whatever its outcome; only a cancellation passes through. */
+  async call<R>(tool: string, args: Record<string, unknown>, run: () => Promise<R>, compact: (r: R) => unknown, approvedBy?: string): Promise<ToolResult<R>> {
+    const at = now();
+    try {
+      const value = await run();
+      this.record({ tool, args, ok: true, result: compact(value), at, ...(approvedBy ? { approvedBy } : {}) });
+      return { ok: true, value };
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      const error = failureOf(err);
+      this.record({ tool, args, ok: false, error, at, ...(approvedBy ? { approvedBy } : {}) });
+      return { ok: false, error };
+    }
+  }
+
+  /** The "current details" the Temporal UI shows for a running workflow. */
+  setDetails(): void {
+    const d = this.decision;
+    const lines = [
+      `**${this.input.container}** on ${this.input.host} · phase **${this.st.phase}**`,
+      ...(d ? [`decision: ${this.st.finalAction ?? d.action} (${d.rule}) — ${d.reason}`] : []),
+      ...(this.st.pendingEscalation ? [`waiting for ${this.st.pendingEscalation.levelName}: ${this.st.pendingEscalation.waitingFor.join(' | ')}`] : []),
+      ...(this.st.outcome ? [`outcome: ${this.st.outcome}`] : []),
+    ];
+    setCurrentDetails(lines.join('\n\n'));
+  }
+
+  private record(r: ToolCallRecord): void {
+    this.st.decisionChain.push(r);
+  }
+}
