@@ -8,16 +8,16 @@ TEMPORAL_UI ?= http://127.0.0.1:8233
 TEST_TIMEOUT_MS ?= 600000
 NODE_TEST_FLAGS ?= --test-concurrency=1 --test-timeout=$(TEST_TIMEOUT_MS) --test-reporter=spec
 
-.PHONY: help setup build lint run test bench stop status clean
+.PHONY: help setup build lint cycles run test bench stop status clean
 # setup installs node_modules that build and lint use: never run the steps side by side (make -j).
 .NOTPARALLEL:
 
 help:
 	@echo "make setup   install what is missing, start dockerd/Redis/Temporal, build the scenario image and dist/"
 	@echo "make run     setup, then start dockmedic (dockmedic up)"
-	@echo "make test    setup, build, lint, then every test (node --test)"
+	@echo "make test    setup, build, lint, cycles, then every test (node --test)"
 	@echo "make bench   setup, build, then the gateway overhead benchmark"
-	@echo "make lint | build | status | stop | clean"
+	@echo "make lint | cycles | build | status | stop | clean"
 
 # Everything: apt packages, Temporal binaries, npm ci, keys, stack, scenario image, tsc.
 setup:
@@ -30,12 +30,16 @@ lint:
 	@node_modules/.bin/eslint .
 	@echo "lint      ok"
 
+# No import cycles in the sources, type-only imports included (eslint's import/no-cycle skips those).
+cycles:
+	@node_modules/.bin/depcruise --config .dependency-cruiser.cjs src workflows activities test bench
+
 run: setup
 	@echo "Temporal UI: $(TEMPORAL_UI)"
 	node dist/src/cli/main.js up
 
 # node 20 would run every .js under a test/ directory (helpers too): name the test files.
-test: setup build lint
+test: setup build lint cycles
 	@files=$$(find dist/test -name '*.test.js' | sort); \
 	if [[ -z $$files ]]; then echo "no compiled tests under dist/test" >&2; exit 1; fi; \
 	node --test $(NODE_TEST_FLAGS) $$files
