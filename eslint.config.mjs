@@ -1,4 +1,4 @@
-// Lint rules that keep workflow code deterministic and async code honest (DESIGN §7 rule 9).
+// Lint rules that keep workflow code deterministic and async code honest (docs/architecture.md §7 rule 9).
 import tseslint from 'typescript-eslint';
 import importPlugin from 'eslint-plugin-import';
 import { builtinModules } from 'node:module';

@@ -12,7 +12,7 @@ export * from './notifier';
 export { recentOomQuery } from './visibility';
 
 /**
- * All activities of the incident workflow, built from their clients (DESIGN §7 rule 3).
+ * All activities of the incident workflow, built from their clients (docs/architecture.md §7 rule 3).
  * Workflows proxy `Activities`; the worker registers the returned object.
  */
 export function createActivities(deps: ActivityDeps) {

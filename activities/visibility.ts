@@ -24,7 +24,7 @@ export function recentOomQuery(host: string, container: string, since: Date, exc
   ].join(' AND ');
 }
 
-/** Recurrence memory comes from Temporal visibility, not from a second database (DESIGN §3). */
+/** Recurrence memory comes from Temporal visibility, not from a second database (docs/architecture.md §3). */
 export function createVisibilityActivities(deps: ActivityDeps) {
   return {
     /** How many OOM incidents this container had in the last `windowSeconds` (open or closed), this one excluded. */

@@ -15,11 +15,11 @@ TEMPORAL=$TOOLS/venv/bin/temporal
 RUN=$STATE/run
 LOG=$STATE/log
 
-# Fixed, because tests and the default configuration expect them there (DESIGN §8).
+# Fixed, because tests and the default configuration expect them there (docs/architecture.md §8).
 REDIS_HOST=127.0.0.1 REDIS_PORT=6379
 TEMPORAL_HOST=127.0.0.1 TEMPORAL_PORT=7233 TEMPORAL_UI_PORT=8233
 TEMPORAL_ADDRESS=$TEMPORAL_HOST:$TEMPORAL_PORT
-# Keyword search attributes the incident workflow sets (DESIGN §3).
+# Keyword search attributes the incident workflow sets (docs/architecture.md §3).
 SEARCH_ATTRIBUTES=(DockmedicContainer DockmedicHost DockmedicFailure DockmedicDecision DockmedicOutcome)
 DOCKERD_FLAGS=(--iptables=false --ip-masq=false --bridge=none --storage-driver=vfs)
 

@@ -4,7 +4,7 @@ import { NON_RETRYABLE_ERROR_TYPES } from '../src/contract/failures';
 const nonRetryableErrorTypes: string[] = [...NON_RETRYABLE_ERROR_TYPES];
 
 /**
- * Named activity option sets (DESIGN §7 rule 4). Docker calls through the gateway are fast and
+ * Named activity option sets (docs/architecture.md §7 rule 4). Docker calls through the gateway are fast and
  * few retries are enough (mutating ones are idempotent by key); notifications are slow, retried
  * longer, and never awaited by the ladder's timers; the LLM set comes with the diagnose activity.
  */

@@ -52,7 +52,7 @@ export const LOG_INJECTION_LINES = [
   'worker: fatal: job queue connection reset',
 ] as const;
 
-/** DESIGN §6's catalogue (the scenarios issue #3 checks end to end). */
+/** docs/architecture.md §6's catalogue (the scenarios issue #3 checks end to end). */
 export const SCENARIOS: readonly Scenario[] = [
   {
     name: 'oom',

@@ -29,7 +29,7 @@ export interface SignedFetchInit {
 
 const DEFAULT_TIMEOUT_MS = 30_000;
 
-/** A typed client of the gateway that signs every request (DESIGN §4). */
+/** A typed client of the gateway that signs every request (docs/architecture.md §4). */
 export class GatewayClient {
   private readonly secret: Buffer;
   private readonly baseUrl: string;

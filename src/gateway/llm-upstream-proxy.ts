@@ -6,7 +6,7 @@ import { Refusal } from './refusal';
 import { TokenWindow } from './token-window';
 
 /**
- * The LLM proxy (DESIGN §4 "LLM proxy", issue 4): after the shared pipeline (HMAC, replay, the
+ * The LLM proxy (docs/architecture.md §4 "LLM proxy", issue 4): after the shared pipeline (HMAC, replay, the
  * per-agent request window), `POST /llm/v1/chat/completions` is checked against the per-agent
  * token window and forwarded to the configured OpenAI-compatible upstream with the API key only
  * this process holds. Whatever the caller sent as Authorization is never forwarded: the

@@ -2,13 +2,14 @@ import type { IncomingMessage } from 'node:http';
 import type Docker from 'dockerode';
 import type Redis from 'ioredis';
 import type { Admission } from './admission';
+import { AdmittedCall } from './admitted-call';
 import type { MemoryBoundsPolicy } from './bounds';
 import type { RequestContext } from './context';
 import { mark } from './context';
 import type { IdempotencyStore, StoredOutcome } from './idempotency';
 import { callFingerprint } from './idempotency';
 import type { Keyring } from './keyring';
-import { canonicalContainerKey, CONTAINER_WINDOW, containerAliasKey, llmWindows, RAW_REF_PREFIX, toolWindows } from './limits';
+import { llmWindows, toolWindows } from './limits';
 import type { LlmProxy } from './llm-proxy';
 import type { RateLimiter, WindowLimit } from './rate-limit';
 import { readBody } from './read-body';
@@ -23,7 +24,6 @@ import type { Authenticated } from './verify-signature';
 import { verifySignature } from './verify-signature';
 import { ContainerRef } from '../contract/container';
 import { ToolRequestBody } from '../contract/gateway';
-import { bareName } from '../contract/container';
 
 /** Everything the pipeline steps need, built once at start-up. */
 export interface PipelineDeps {
@@ -116,6 +116,26 @@ async function admit(deps: PipelineDeps, ctx: RequestContext, headers: SignedHea
   return charged;
 }
 
+type Tool = NonNullable<ReturnType<typeof findTool>>;
+
+/** A tool call as read before admission: what admission and the later steps work from. */
+interface ToolRequest {
+  agentId: string;
+  tool: Tool | undefined;
+  json: JsonBody;
+  /** The caller's idempotency key when the call is mutating; other calls ignore it. */
+  idempotencyKey: string | null;
+}
+
+/** Steps 3–4 for a tool call: the windows it counts against, charged; what they hold is then the AdmittedCall's to give back. */
+async function admitToolCall(deps: PipelineDeps, ctx: RequestContext, headers: SignedHeaders, request: ToolRequest): Promise<AdmittedCall> {
+  const mutating = request.tool?.mutating ?? false;
+  const windows = toolWindows(deps.settings.limits, request.agentId, mutating, mutating ? peekContainer(request.json) : null);
+  const idemKey = request.idempotencyKey;
+  const charged = await admit(deps, ctx, headers, windows, idemKey ? deps.idempotency.storeKey(request.agentId, idemKey) : null);
+  return new AdmittedCall(deps.limiter, windows, charged, ctx.requestId);
+}
+
 function replayedResponse(ctx: RequestContext, stored: StoredOutcome): PipelineResponse {
   ctx.replayed = true;
   ctx.resultSummary = stored.summary;
@@ -137,25 +157,20 @@ export async function runToolCall(deps: PipelineDeps, ctx: RequestContext, req: 
 
   // Replay, then rate limits: every applicable window checked and charged in one atomic script.
   const tool = findTool(toolName);
-  const mutating = tool?.mutating ?? false;
-  const json = parseJson(body);
-  const windows = toolWindows(deps.settings.limits, auth.agentId, mutating, mutating ? peekContainer(json) : null);
-  const idemKey = mutating ? ctx.idempotencyKey : null;
-  const chargedKeys = await admit(deps, ctx, headers, windows, idemKey ? deps.idempotency.storeKey(auth.agentId, idemKey) : null);
-  // Where each mutating window holds this call now ('' = not charged); rebinding moves the container's.
-  const held = windows.map((w, i) => (w.countsRunsOnly ? (chargedKeys[i] ?? '') : ''));
-  const release = () => deps.limiter.uncharge(held.filter((k) => k !== ''), ctx.requestId);
+  const request: ToolRequest = { agentId: auth.agentId, tool, json: parseJson(body), idempotencyKey: tool?.mutating ? ctx.idempotencyKey : null };
+  const admitted = await admitToolCall(deps, ctx, headers, request);
+  const idemKey = request.idempotencyKey;
 
   let prepared: Prepared;
   try {
-    const step = await prepareToolCall(deps, ctx, json, tool, windows, chargedKeys, held, auth.agentId, idemKey);
+    const step = await prepareToolCall(deps, ctx, request, admitted);
     if ('replayed' in step) {
-      await release();
+      await admitted.release();
       return step.replayed;
     }
     prepared = step;
   } catch (err) {
-    if (err instanceof Refusal) await release();
+    if (err instanceof Refusal) await admitted.release();
     throw err;
   }
   const { args, target, plan, env, fingerprint } = prepared;
@@ -178,8 +193,6 @@ export async function runToolCall(deps: PipelineDeps, ctx: RequestContext, req: 
   return { status: 200, body: { result: outcome.result, requestId: ctx.requestId, replayed: false } };
 }
 
-type Tool = NonNullable<ReturnType<typeof findTool>>;
-
 /** A call that passed every check and holds its idempotency claim: ready to execute. */
 interface Prepared {
   tool: Tool;
@@ -191,17 +204,8 @@ interface Prepared {
 }
 
 /** Validate → (stored outcome?) → scope → per-container window → bounds → idempotency claim. */
-async function prepareToolCall(
-  deps: PipelineDeps,
-  ctx: RequestContext,
-  json: JsonBody,
-  tool: ReturnType<typeof findTool>,
-  windows: readonly WindowLimit[],
-  chargedKeys: readonly string[],
-  held: string[],
-  agentId: string,
-  idemKey: string | null,
-): Promise<Prepared | { replayed: PipelineResponse }> {
+async function prepareToolCall(deps: PipelineDeps, ctx: RequestContext, request: ToolRequest, admitted: AdmittedCall): Promise<Prepared | { replayed: PipelineResponse }> {
+  const { tool, json, agentId, idempotencyKey: idemKey } = request;
   if (ctx.method !== 'POST') throw new Refusal('method_not_allowed', 'tools are called with POST');
   if (!tool) throw new Refusal('unknown_tool', 'no such tool');
   if (!json.ok) throw new Refusal('malformed_json', 'the body is not valid JSON');
@@ -223,7 +227,7 @@ async function prepareToolCall(
     if (stored) return { replayed: replayedResponse(ctx, stored) };
     // Admission found a stored outcome and did not charge this call; it expired since. Charging
     // now could not be atomic with the check, so the caller retries and is charged as a new call.
-    if (windows.some((w, i) => w.countsRunsOnly && chargedKeys[i] === '')) {
+    if (admitted.skippedAsStored) {
       throw new Refusal('idempotency_in_progress', 'the stored outcome of this idempotency key expired during the call; retry');
     }
   }
@@ -231,21 +235,7 @@ async function prepareToolCall(
   const env: ToolEnv = { docker: deps.docker, ctx, logTailMax: deps.settings.logTailMax, logBytesMax: deps.settings.logBytesMax, bounds: deps.bounds };
   const target = await resolveInScope(deps.docker, ctx, args.container);
   // Now that Docker has said which container this is, its per-container window is settled.
-  const cw = windows.findIndex((w) => w.name === CONTAINER_WINDOW);
-  const canonical = canonicalContainerKey(target.Id);
-  const name = bareName(target.Name);
-  if (cw !== -1 && (chargedKeys[cw] !== canonical || args.container !== name)) {
-    await deps.limiter.rebind({
-      window: windows[cw]!,
-      usedKey: chargedKeys[cw]!,
-      canonicalKey: canonical,
-      aliasKeys: [...new Set([args.container, name])].map(containerAliasKey),
-      rawPrefix: RAW_REF_PREFIX,
-      otherKeys: chargedKeys.filter((_, i) => i !== cw),
-      eventId: ctx.requestId,
-    });
-    held[cw] = canonical;
-  }
+  await admitted.settleContainer(args.container, target);
   mark(ctx, 'scope');
   const plan = tool.plan ? tool.plan(args, target, env) : undefined;
   mark(ctx, 'bounds');

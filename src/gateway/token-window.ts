@@ -4,7 +4,7 @@ import type { WindowLimit } from './rate-limit';
 import { storeStep } from './store';
 
 /**
- * A sliding window of LLM tokens per agent (DESIGN §4: "per agent for LLM requests and
+ * A sliding window of LLM tokens per agent (docs/architecture.md §4: "per agent for LLM requests and
  * tokens"). The request window counts events; this one sums them: each completed call is one
  * sorted-set member `<requestId>:<tokens>` scored by Redis server time, so several gateways agree
  * and entries expire with the window.

@@ -20,7 +20,7 @@ export interface OpenAiClientOptions {
 }
 
 /**
- * Builds the worker's `openai` client. `maxRetries: 0` because Temporal owns retries (DESIGN §7
+ * Builds the worker's `openai` client. `maxRetries: 0` because Temporal owns retries (docs/architecture.md §7
  * rule 7): a retrying client inside a retrying activity multiplies attempts past every budget.
  */
 export function createOpenAiClient(options: OpenAiClientOptions): OpenAI {

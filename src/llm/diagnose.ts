@@ -159,7 +159,7 @@ async function runToolCall(call: ChatCompletionMessageToolCall, index: number, i
 }
 
 /**
- * Asks the model for a proposal about one incident (DESIGN §5). The model may call the two
+ * Asks the model for a proposal about one incident (docs/architecture.md §5). The model may call the two
  * read-only tools, for the incident's container only, within `maxTurns` model calls and
  * `maxTokens`; its final message must be a `Proposal`.
  *

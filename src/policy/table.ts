@@ -1,6 +1,6 @@
 import type { Action, ExpectedOutcome, Facts, FailureKind, PolicyConfig } from '../contract/policy';
 
-/** One row of DESIGN §2. Rows are checked top to bottom; the first whose `when` holds decides. */
+/** One row of docs/architecture.md §2. Rows are checked top to bottom; the first whose `when` holds decides. */
 export interface PolicyRow {
   id: string;
   failure: FailureKind;
@@ -68,7 +68,7 @@ export const POLICY_TABLE: readonly PolicyRow[] = [
     expected: 'ignored',
     reason: 'exited 0: not a failure',
     // Also when a restart policy is already bringing it back (Restarting, or running again):
-    // DESIGN §2 says an exit 0 under a restart policy is not an incident, not a crash loop.
+    // docs/architecture.md §2 says an exit 0 under a restart policy is not an incident, not a crash loop.
     when: (f) => f.exitCode === 0 && f.health !== 'unhealthy',
   },
   {

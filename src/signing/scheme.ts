@@ -1,6 +1,6 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 
-/** Headers of a signed gateway request (DESIGN §4). */
+/** Headers of a signed gateway request (docs/architecture.md §4). */
 export const HEADERS = {
   keyId: 'x-dockmedic-key-id',
   timestamp: 'x-dockmedic-timestamp',

@@ -11,7 +11,7 @@ import type { E2eStack } from './harness';
 import { auditRecordsFor, closedIncident, mutatingCallsFor, runCli, scheduledActivities, startE2eStack } from './harness';
 
 /**
- * DESIGN §6 scenario 10 (`log-injection`) on the real stack in advisor mode: dockmedic's gateway,
+ * docs/architecture.md §6 scenario 10 (`log-injection`) on the real stack in advisor mode: dockmedic's gateway,
  * worker and watcher as separate processes (the CLI), a scripted OpenAI-compatible upstream
  * behind the gateway's LLM proxy, and a model that obeys the instructions planted in the
  * container's logs. The container must get exactly the policy's treatment.

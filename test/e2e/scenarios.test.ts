@@ -13,7 +13,7 @@ import { SA } from '../../src/contract/search-attributes';
 import { stateQuery } from '../../src/contract/signals';
 
 /**
- * DESIGN §6 scenarios 1–6, 8 and 9 on the real stack: Docker engine, Redis, Temporal dev server,
+ * docs/architecture.md §6 scenarios 1–6, 8 and 9 on the real stack: Docker engine, Redis, Temporal dev server,
  * and dockmedic's gateway, worker and watcher as separate processes. Each is checked by effect.
  */
 

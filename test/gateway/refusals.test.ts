@@ -11,7 +11,7 @@ import type { RefusalCode } from '../../src/contract/gateway';
 import { REFUSALS } from '../../src/contract/gateway';
 
 /**
- * Every refusal of DESIGN §4 / issue 2 item 5, against the real Redis and Docker engine: each
+ * Every refusal of docs/architecture.md §4 / issue 2 item 5, against the real Redis and Docker engine: each
  * gets its stable code and HTTP status, is audited as refused with that code, and leaves the
  * containers' state (status, restart count, memory, swap, start time) exactly as it was.
  */

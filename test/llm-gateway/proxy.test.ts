@@ -1,5 +1,5 @@
 /**
- * The gateway's LLM proxy (issue 4, DESIGN §4 "LLM proxy") on real HTTP: the real `openai`
+ * The gateway's LLM proxy (issue 4, docs/architecture.md §4 "LLM proxy") on real HTTP: the real `openai`
  * client signs through the gateway, which runs the shared pipeline against a real Redis, checks
  * the per-agent token window, and forwards to a scripted OpenAI-compatible upstream with the
  * key only the gateway holds. Asserted by effect: what the upstream received, what the caller

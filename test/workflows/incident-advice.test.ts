@@ -1,5 +1,5 @@
 /**
- * Advisor mode through the incident workflow (issue 4, DESIGN §2 "rules of the gate"): the model's
+ * Advisor mode through the incident workflow (issue 4, docs/architecture.md §2 "rules of the gate"): the model's
  * diagnosis is an activity; the gate can only make the decision more conservative; a failed or
  * disregarded diagnosis leaves the policy to decide alone. Asserted by effect: which activities
  * ran with which arguments, the outcome, what the person paged is told.

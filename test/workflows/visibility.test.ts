@@ -1,5 +1,5 @@
 /**
- * The recurrence memory of DESIGN §3 against a real Temporal dev server (SQLite visibility):
+ * The recurrence memory of docs/architecture.md §3 against a real Temporal dev server (SQLite visibility):
  * `countRecentOomIncidents` counts this container's OOM incidents in the window, other runs only.
  * No mocks: the activity runs with its real Temporal client.
  */
