@@ -5,9 +5,11 @@
  * for `ttl`, which the gateway requires to be at least twice the clock skew, so a captured
  * request can never be sent again while its timestamp is still acceptable.
  *
- * Guarded by the store's "nonce epoch", the moment the store's nonce memory began: Redis runs
- * without persistence, so after a restart it has forgotten every nonce, and a request signed
- * before that moment could be a replay the store can no longer recognise; it is refused. The
+ * Guarded by the store's "nonce epoch", the moment the store's nonce memory began. Setup runs
+ * Redis with an append-only file, but a Redis started elsewhere may have none, and even with
+ * one, writes of the last second can be lost in a crash (appendfsync everysec): after such a
+ * restart a request signed before that moment could be a replay the store can no longer
+ * recognise, so it is refused. The
  * epoch is the Redis server's start time (TIME − uptime), not the first request's: nothing
  * could have been accepted by this store before it started, and a request signed a moment
  * before the first claim is legitimate.

@@ -6,6 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { Config, ConfigError, loadConfig } from '../../src/config';
+import { INCIDENT_LIMITS, incidentInputProblems } from '../../src/contract/incident-input';
+import { incidentInputFrom } from '../../src/watcher/incident-starter';
 import { repoRoot } from '../helpers/paths';
 
 const CLI = join(repoRoot, 'dist', 'src', 'cli', 'main.js');
@@ -103,5 +105,49 @@ describe('numeric variables', () => {
       { name: 'b', timeoutSeconds: 40 },
     ]);
     for (const v of ['a:1e3', 'a:0x10', 'a: ', 'a:', 'a:-5', 'a:2.5']) assertConfigError({ DOCKMEDIC_LADDER: v }, 'DOCKMEDIC_LADDER');
+  });
+});
+
+describe('settings the incident workflow would refuse stop the process at start-up', () => {
+  const container = { name: 'web', id: 'a'.repeat(64) };
+  const trigger = { kind: 'die', time: '2026-01-01T00:00:00.000Z', exitCode: 1 } as const;
+
+  it('the LLM turn budget and timeout are bounded by the incident input limits, naming the variable', () => {
+    assertConfigError({ DOCKMEDIC_LLM_MAX_TURNS: String(INCIDENT_LIMITS.llmMaxTurns.max + 5) }, 'DOCKMEDIC_LLM_MAX_TURNS');
+    assertConfigError({ DOCKMEDIC_LLM_MAX_TURNS: '0' }, 'DOCKMEDIC_LLM_MAX_TURNS');
+    assertConfigError({ DOCKMEDIC_LLM_TIMEOUT_SECONDS: String(INCIDENT_LIMITS.llmTimeoutSeconds.max + 1) }, 'DOCKMEDIC_LLM_TIMEOUT_SECONDS');
+    assertConfigError({ DOCKMEDIC_LADDER: `${'n'.repeat(INCIDENT_LIMITS.ladderLevelName.max + 1)}:60` }, 'DOCKMEDIC_LADDER');
+    assertConfigError({ TEMPORAL_UI_URL: `http://127.0.0.1/${'u'.repeat(INCIDENT_LIMITS.uiUrlChars)}` }, 'TEMPORAL_UI_URL');
+  });
+
+  it('every configuration the schema accepts, at its bounds, gives an incident input the workflow accepts', () => {
+    const edges: Record<string, string>[] = [
+      {},
+      { DOCKMEDIC_MODEL: 'm', DOCKMEDIC_LLM_MAX_TURNS: String(INCIDENT_LIMITS.llmMaxTurns.max), DOCKMEDIC_LLM_TIMEOUT_SECONDS: String(INCIDENT_LIMITS.llmTimeoutSeconds.max) },
+      { DOCKMEDIC_MODEL: 'm', DOCKMEDIC_LLM_MAX_TURNS: String(INCIDENT_LIMITS.llmMaxTurns.min), DOCKMEDIC_LLM_TIMEOUT_SECONDS: String(INCIDENT_LIMITS.llmTimeoutSeconds.min) },
+      { DOCKMEDIC_LADDER: `${'n'.repeat(INCIDENT_LIMITS.ladderLevelName.max)}:1`, DOCKMEDIC_RESOLVE_TIMEOUT_SECONDS: '1', DOCKMEDIC_HOST: 'h'.repeat(63) },
+      { TEMPORAL_UI_URL: `http://127.0.0.1/${'u'.repeat(INCIDENT_LIMITS.uiUrlChars - 17)}` },
+      Object.fromEntries(NUMERIC_VARS.filter((n) => n.startsWith('DOCKMEDIC_MEMORY') || n.includes('RECURRENCE') || n.includes('CRASHLOOP') || n === 'DOCKMEDIC_STABILIZATION_SECONDS').map((n) => [n, n === 'DOCKMEDIC_CRASHLOOP_DEATHS' ? '2' : '1'])),
+    ];
+    for (const env of edges) {
+      const input = incidentInputFrom(loadConfig(env), container, trigger);
+      assert.deepEqual(incidentInputProblems(input), [], JSON.stringify(env));
+    }
+  });
+
+  it('`dockmedic worker` with DOCKMEDIC_LLM_MAX_TURNS=25 exits before connecting, naming the variable', () => {
+    const state = mkdtempSync(join(tmpdir(), 'dockmedic-config-validation-'));
+    try {
+      const r = spawnSync(process.execPath, [CLI, 'worker'], {
+        encoding: 'utf8',
+        timeout: 30_000,
+        env: { PATH: process.env.PATH ?? '', DOCKMEDIC_STATE_DIR: state, DOCKMEDIC_LLM_MAX_TURNS: '25', DOCKMEDIC_MODEL: 'm', TEMPORAL_ADDRESS: '127.0.0.1:1' },
+      });
+      assert.notEqual(r.status, 0, 'exit code');
+      assert.match(r.stderr, /invalid configuration:\n\s+DOCKMEDIC_LLM_MAX_TURNS: /);
+      assert.deepEqual(readdirSync(state), [], 'nothing may be written to the state dir');
+    } finally {
+      rmSync(state, { recursive: true, force: true });
+    }
   });
 });

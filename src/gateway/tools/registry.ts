@@ -7,7 +7,7 @@ import { updateContainerResources } from './update-container-resources';
 import type { ToolName } from '../../contract/gateway';
 import { MUTATING_TOOLS, TOOL_ARGS } from '../../contract/gateway';
 
-/** Every tool the gateway serves, by name. Adding a tool: its schema in protocol.ts, a file here, one line below. */
+/** Every tool the gateway serves, by name. Adding a tool: its schema in src/contract/gateway.ts, a file here, one line below. */
 export const TOOLS: Readonly<Record<ToolName, ToolDefinition>> = {
   inspect_container: inspectContainer,
   check_container_logs: checkContainerLogs,
@@ -23,6 +23,6 @@ export function findTool(name: string): ToolDefinition | undefined {
 // The registry and the wire contract must agree; a mismatch is a programming error caught at load.
 for (const [name, tool] of Object.entries(TOOLS)) {
   if (tool.name !== name || tool.schema !== TOOL_ARGS[name as ToolName] || tool.mutating !== MUTATING_TOOLS.has(name as ToolName)) {
-    throw new Error(`tool registry disagrees with protocol.ts for ${name}`);
+    throw new Error(`tool registry disagrees with src/contract/gateway.ts for ${name}`);
   }
 }

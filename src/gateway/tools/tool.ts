@@ -21,9 +21,8 @@ export interface ToolOutcome {
 }
 
 /**
- * A gateway tool, defined once: name, input schema (from protocol.ts), whether it mutates,
- * an optional bounds check that turns arguments into a plan, and the handler. The same
- * definitions can be served to an MCP client.
+ * A gateway tool, defined once: name, input schema (from src/contract/gateway.ts), whether it
+ * mutates, an optional bounds check that turns arguments into a plan, and the handler.
  */
 export interface ToolDefinition<S extends z.ZodType = z.ZodType, P = unknown> {
   name: ToolName;
