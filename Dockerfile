@@ -21,8 +21,6 @@ WORKDIR /app
 COPY --from=build /app/package.json /app/package-lock.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
-# Used by the compose file's keys-init service to create the HMAC keys on first start.
-COPY scripts/gen-keys.sh ./scripts/gen-keys.sh
 # Containers of the dockmedic stack are never remediated, however they are started.
 LABEL dockmedic.stack="true"
 ENTRYPOINT ["node", "dist/src/cli/main.js"]

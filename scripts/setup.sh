@@ -136,12 +136,13 @@ ensure_keys() {
     status keys "provided ($gw, $ag)"
     return
   fi
+  # The one way keys are made (src/gateway/key-files.ts initKeys), shared with the compose file's keys-init.
   local out
-  out=$("$REPO/scripts/gen-keys.sh" "$STATE/keys") || fail "key generation in $STATE/keys failed"
-  if [[ $out == present ]]; then
-    status keys "ok ($STATE/keys)"
+  out=$(DOCKMEDIC_STATE_DIR=$STATE node "$REPO/dist/src/cli/main.js" keys init --json) || fail "key generation in $STATE/keys failed"
+  if [[ $out == *'"created": true'* ]]; then
+    status keys "created key $(sed -n 's/.*"keyId": "\([^"]*\)".*/\1/p' <<<"$out") for dockmedic-worker in $STATE/keys (0600)"
   else
-    status keys "$out in $STATE/keys (0600)"
+    status keys "ok ($STATE/keys)"
   fi
 }
 
@@ -163,10 +164,11 @@ main() {
   ensure_apt
   ensure_temporal_tools
   ensure_node_modules
+  # Keys are created by the CLI, so the build comes first.
+  ensure_build
   ensure_keys
   DOCKMEDIC_STATE_DIR=$STATE DOCKMEDIC_TOOLS_DIR=$TOOLS "$REPO/scripts/stack.sh" start
   "$REPO/scripts/build-image.sh"
-  ensure_build
 }
 
 main "$@"

@@ -37,17 +37,59 @@ function cannotCreate(path: string): string | null {
   return null;
 }
 
+/** Where an interrupted `initKeys` left the gateway's half of a new pair (a fixed name, so the next run finds it). */
+function pendingKeysFile(paths: KeyFilePaths): string {
+  return `${paths.keysFile}.pending`;
+}
+
+/** Owner-only modes on the key files, whoever loosened them (the content is theirs; their directories may be shared, so they are left alone). */
+function tightenModes(paths: KeyFilePaths): void {
+  for (const file of [paths.keysFile, paths.agentFile]) chmodSync(file, 0o600);
+}
+
 /**
- * Create the gateway keys file and the agent file with one live key, unless they exist.
- * Idempotent: with both files present it changes nothing. All or nothing: both destinations are
- * checked before either is written, and if the agent file still cannot be written, the keys file
- * written just before is removed — a failed init never leaves half a pair.
+ * A run interrupted between its two renames left the agent file and the pending keys file: the
+ * pair is complete when the pending file holds the agent's key, and is finished by renaming it.
+ */
+function finishInterruptedInit(paths: KeyFilePaths): AgentCredentials | null {
+  const pending = pendingKeysFile(paths);
+  if (!existsSync(paths.agentFile) || existsSync(paths.keysFile) || !existsSync(pending)) return null;
+  let agent: AgentCredentials;
+  let keys: GatewayKeys;
+  try {
+    agent = readAgentFile(paths.agentFile);
+    keys = readGatewayKeysFile(pending);
+  } catch {
+    return null;
+  }
+  const key = keys.agents[agent.agentId]?.find((k) => k.keyId === agent.keyId && k.secret === agent.secret);
+  if (!key) return null;
+  chmodSync(pending, 0o600);
+  renameSync(pending, paths.keysFile);
+  return agent;
+}
+
+/**
+ * Create the gateway keys file and the agent file with one live key, unless they exist — the one
+ * way keys are created (setup and the compose file's keys-init both run `dockmedic keys init`).
+ * Idempotent: with both files present it only tightens their modes to 0600. All or nothing:
+ * both destinations are checked before either is written; both halves are written under
+ * temporary names and renamed agent file first, so an interruption leaves either nothing, or
+ * the agent file plus `<keys file>.pending`, which the next run completes. A half pair it cannot
+ * complete is refused.
  */
 export function initKeys(paths: KeyFilePaths, agentId = 'dockmedic-worker'): { created: boolean; agentId: string; keyId: string } {
+  if (resolve(paths.keysFile) === resolve(paths.agentFile)) throw new KeyFileError(`the gateway keys file and the agent key file must be two files (both are ${paths.keysFile})`);
+  const finished = finishInterruptedInit(paths);
+  if (finished) {
+    tightenModes(paths);
+    return { created: false, agentId: finished.agentId, keyId: finished.keyId };
+  }
   const haveKeys = existsSync(paths.keysFile);
   const haveAgent = existsSync(paths.agentFile);
   if (haveKeys && haveAgent) {
     const agent = readAgentFile(paths.agentFile);
+    tightenModes(paths);
     return { created: false, agentId: agent.agentId, keyId: agent.keyId };
   }
   if (haveKeys !== haveAgent) {
@@ -55,7 +97,6 @@ export function initKeys(paths: KeyFilePaths, agentId = 'dockmedic-worker'): { c
   }
   const id = AgentId.safeParse(agentId);
   if (!id.success) throw new KeyFileError(id.error.issues.map((i) => i.message).join('; '));
-  if (resolve(paths.keysFile) === resolve(paths.agentFile)) throw new KeyFileError(`the gateway keys file and the agent key file must be two files (both are ${paths.keysFile})`);
   for (const [what, path] of [['gateway keys file', paths.keysFile], ['agent key file', paths.agentFile]] as const) {
     const why = cannotCreate(path);
     if (why) throw new KeyFileError(`cannot create the ${what} ${path}: ${why}; nothing was written`);
@@ -63,13 +104,15 @@ export function initKeys(paths: KeyFilePaths, agentId = 'dockmedic-worker'): { c
   const keyId = generateKeyId();
   const secret = generateSecret();
   const createdAt = new Date().toISOString();
-  writePrivateJson(paths.keysFile, { agents: { [agentId]: [{ keyId, secret, status: 'live', createdAt }] } } satisfies GatewayKeys);
+  const pending = pendingKeysFile(paths);
   try {
+    writePrivateJson(pending, { agents: { [agentId]: [{ keyId, secret, status: 'live', createdAt }] } } satisfies GatewayKeys);
     writePrivateJson(paths.agentFile, { agentId, keyId, secret } satisfies AgentCredentials);
   } catch (err) {
-    rmSync(paths.keysFile, { force: true });
-    throw new KeyFileError(`cannot write the agent key file ${paths.agentFile}: ${(err as Error).message}; removed the gateway keys file written just before`);
+    rmSync(pending, { force: true });
+    throw new KeyFileError(`cannot write the key files (${paths.keysFile}, ${paths.agentFile}): ${(err as Error).message}; nothing was left behind`);
   }
+  renameSync(pending, paths.keysFile);
   return { created: true, agentId, keyId };
 }
 

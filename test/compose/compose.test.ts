@@ -191,6 +191,18 @@ void describe('docker-compose.yml', () => {
     assert.equal(worker.readOnly, true, 'the worker only reads its key');
   });
 
+  void test('keys-init creates the keys with `dockmedic keys init` (the image entrypoint) into the volume gateway and worker read', () => {
+    const init = service('keys-init') as { entrypoint?: unknown; command?: unknown };
+    assert.equal(init.entrypoint, undefined, 'no entrypoint override: the image runs the dockmedic CLI');
+    assert.deepEqual(init.command, ['keys', 'init']);
+    const state = env('keys-init').get('DOCKMEDIC_STATE_DIR') ?? '/var/lib/dockmedic';
+    const mount = mounts('keys-init').find((m) => m.target === `${state}/keys`);
+    const gw = mounts('gateway').find((m) => m.target.endsWith('/keys'));
+    assert.ok(mount && gw, 'keys-init mounts a volume at $DOCKMEDIC_STATE_DIR/keys');
+    assert.equal(mount.source, gw.source, 'the volume the gateway reads');
+    assert.notEqual(mount.readOnly, true);
+  });
+
   void test('start order waits on health: worker after Temporal and the gateway, watcher after Temporal', () => {
     assert.equal(dependsOn('worker').get('temporal'), 'service_healthy');
     assert.ok(dependsOn('worker').has('gateway'));

@@ -33,9 +33,11 @@ export function registerKeys(program: Command): void {
   withPathOptions(keys.command('init'))
     .description('Create the keys file and the agent file with one live key, unless they exist (idempotent)')
     .option('--agent <id>', 'agent id (1–64 characters from A–Z a–z 0–9 _ . -)', fromSchema('--agent', AgentId), 'dockmedic-worker')
-    .action((opts: PathOpts & { agent: string }) => {
+    .option('--json', 'print {created, agentId, keyId} as JSON')
+    .action((opts: PathOpts & { agent: string; json?: boolean }) => {
       const r = initKeys(paths(opts), opts.agent);
-      process.stdout.write(r.created ? `created key ${r.keyId} for agent ${r.agentId}\n` : `keys exist: agent ${r.agentId} signs with ${r.keyId}\n`);
+      if (opts.json) printJson(r);
+      else process.stdout.write(r.created ? `created key ${r.keyId} for agent ${r.agentId}\n` : `keys exist: agent ${r.agentId} signs with ${r.keyId}\n`);
     });
 
   withPathOptions(keys.command('rotate'))
