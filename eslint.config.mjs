@@ -29,7 +29,8 @@ export default tseslint.config(
   },
   {
     // Workflow code runs in Temporal's deterministic sandbox: no I/O, no clocks, no Node built-ins.
-    files: ['workflows/**/*.ts'],
+    // The contract and the policy are bundled into workflows too, so the same rules hold there.
+    files: ['workflows/**/*.ts', 'src/contract/**/*.ts', 'src/policy/**/*.ts'],
     rules: {
       // Type-only imports of activities are how workflows proxy them; value imports are not.
       '@typescript-eslint/no-restricted-imports': [
