@@ -4,7 +4,7 @@ import type { ContainerSummary, LogsResult } from '../src/contract/gateway';
 import type { ActivityDeps } from './deps';
 import { workflowOf } from './docker';
 import { invalidActivityInput } from './errors';
-import { bareName, isContainerRef } from '../src/contract/container';
+import { CONTAINER_REF_PATTERN, bareName, isContainerRef } from '../src/contract/container';
 import type { DiagnosisFailureReason, DiagnosisRequest, DiagnosisResult } from '../src/contract/diagnosis';
 import { INCIDENT_LIMITS } from '../src/contract/incident-input';
 import { truncate } from '../src/contract/text';
@@ -18,7 +18,8 @@ function checkRequest(req: DiagnosisRequest): void {
     typeof req === 'object' &&
     req !== null &&
     typeof req.container === 'string' &&
-    isContainerRef(bareName(req.container)) &&
+    // A Docker name may contain `..` (only the gateway's argument check refuses it); the id is what is called.
+    CONTAINER_REF_PATTERN.test(bareName(req.container)) &&
     isContainerRef(req.containerId) &&
     typeof req.facts === 'object' &&
     req.facts !== null &&

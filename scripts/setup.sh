@@ -137,8 +137,10 @@ ensure_keys() {
     return
   fi
   # The one way keys are made (src/gateway/key-files.ts initKeys), shared with the compose file's keys-init.
+  [[ -f $REPO/dist/src/cli/main.js ]] || fail "keys are created by the dockmedic CLI, which is not built (dist/ missing): run setup without DOCKMEDIC_SKIP_BUILD=1"
+  # Explicit paths: the key step does not depend on the rest of the configuration being valid.
   local out
-  out=$(DOCKMEDIC_STATE_DIR=$STATE node "$REPO/dist/src/cli/main.js" keys init --json) || fail "key generation in $STATE/keys failed"
+  out=$(node "$REPO/dist/src/cli/main.js" keys init --json --keys-file "$STATE/keys/gateway-keys.json" --agent-file "$STATE/keys/agent.json") || fail "key generation in $STATE/keys failed"
   if [[ $out == *'"created": true'* ]]; then
     status keys "created key $(sed -n 's/.*"keyId": "\([^"]*\)".*/\1/p' <<<"$out") for dockmedic-worker in $STATE/keys (0600)"
   else

@@ -19,25 +19,29 @@ export const INCIDENT_LIMITS = {
 
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/;
 const positive = z.number().finite().positive();
-const wholeSeconds = z.number().int().min(1);
+/** Any integer, as `Number.isInteger` says (zod's `.int()` stops at 2^53 − 1). */
+const integer = z.number().refine(Number.isInteger, 'expected an integer');
+const wholeSeconds = integer.refine((n) => n >= 1, 'expected at least 1');
+/** At most `n` UTF-16 code units, as `String.length` counts (zod's `.max()` counts characters). */
+const text = (n: number) => z.string().refine((s) => s.length <= n, `expected at most ${n} characters`);
 const health = z.enum(['healthy', 'unhealthy', 'starting']);
 
 /** A Docker event as the watcher signals it. Anything else is dropped by the workflow, never thrown on. */
 export const ObservationSchema = z.object({
   kind: z.enum(OBSERVATION_KINDS),
-  time: z.string().max(64),
-  exitCode: z.number().int().optional(),
+  time: text(64),
+  exitCode: integer.optional(),
   health: health.optional(),
-  deathsInWindow: z.number().int().optional(),
+  deathsInWindow: integer.optional(),
   operatorStop: z.boolean().optional(),
 });
 
 /** A person's answer as `respond` sends it. */
 export const ResponseSchema = z.object({
   action: z.enum(RESPONSE_ACTIONS),
-  by: z.string().min(1).max(INCIDENT_LIMITS.responseByChars),
-  comment: z.string().max(INCIDENT_LIMITS.responseCommentChars).optional(),
-  at: z.string().max(64),
+  by: text(INCIDENT_LIMITS.responseByChars).refine((s) => s.length > 0, 'expected a name'),
+  comment: text(INCIDENT_LIMITS.responseCommentChars).optional(),
+  at: text(64),
 });
 
 const PolicyConfigSchema = z.object({
@@ -55,7 +59,7 @@ const LlmSettingsSchema = z.union([
   z.object({ enabled: z.literal(false) }).loose(),
   z.object({
     enabled: z.literal(true),
-    maxTurns: z.number().int().min(INCIDENT_LIMITS.llmMaxTurns.min).max(INCIDENT_LIMITS.llmMaxTurns.max),
+    maxTurns: integer.refine((n) => n >= INCIDENT_LIMITS.llmMaxTurns.min && n <= INCIDENT_LIMITS.llmMaxTurns.max, 'outside the turn budget limits'),
     timeoutSeconds: z.number().finite().positive().max(INCIDENT_LIMITS.llmTimeoutSeconds.max).optional(),
   }),
 ]);
@@ -69,12 +73,12 @@ export const IncidentInputSchema = z.object({
   policy: PolicyConfigSchema,
   escalation: z.object({
     ladder: z
-      .array(z.object({ name: z.string().min(1).max(INCIDENT_LIMITS.ladderLevelName.max), timeoutSeconds: wholeSeconds }))
+      .array(z.object({ name: text(INCIDENT_LIMITS.ladderLevelName.max).refine((s) => s.length > 0, 'expected a name'), timeoutSeconds: wholeSeconds }))
       .min(1),
     resolveTimeoutSeconds: wholeSeconds,
   }),
   llm: LlmSettingsSchema,
-  uiUrl: z.string().max(INCIDENT_LIMITS.uiUrlChars).optional(),
+  uiUrl: text(INCIDENT_LIMITS.uiUrlChars).optional(),
 });
 
 /** The paths of the input that are wrong (e.g. `llm.maxTurns`), or an empty list when it is valid. */

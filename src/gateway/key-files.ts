@@ -37,14 +37,23 @@ function cannotCreate(path: string): string | null {
   return null;
 }
 
-/** Where an interrupted `initKeys` left the gateway's half of a new pair (a fixed name, so the next run finds it). */
+/**
+ * Where an interrupted `initKeys` left the gateway's half of a new pair: a fixed name, so the
+ * next run finds it — the same name the old scripts/gen-keys.sh used, so its leftovers are completed too.
+ */
 function pendingKeysFile(paths: KeyFilePaths): string {
-  return `${paths.keysFile}.pending`;
+  return `${paths.keysFile}.tmp`;
 }
 
 /** Owner-only modes on the key files, whoever loosened them (the content is theirs; their directories may be shared, so they are left alone). */
 function tightenModes(paths: KeyFilePaths): void {
-  for (const file of [paths.keysFile, paths.agentFile]) chmodSync(file, 0o600);
+  for (const file of [paths.keysFile, paths.agentFile]) {
+    try {
+      chmodSync(file, 0o600);
+    } catch {
+      // Not ours to change (another owner, a read-only mount): the pair is still usable as it is.
+    }
+  }
 }
 
 /**

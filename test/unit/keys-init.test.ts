@@ -59,14 +59,14 @@ void describe('keys init', () => {
     const p = paths();
     const made = initKeys(p);
     // What an interruption right after the agent file's rename leaves behind.
-    renameSync(p.keysFile, `${p.keysFile}.pending`);
+    renameSync(p.keysFile, `${p.keysFile}.tmp`);
     const again = initKeys(p);
     assert.equal(again.created, false);
     assert.equal(again.keyId, made.keyId);
     const agent = readAgentFile(p.agentFile);
     const keys = readGatewayKeysFile(p.keysFile);
     assert.equal(keys.agents[agent.agentId]?.[0]?.secret, agent.secret, 'both halves hold the same key');
-    assert.equal(existsSync(`${p.keysFile}.pending`), false);
+    assert.equal(existsSync(`${p.keysFile}.tmp`), false);
   });
 
   void it('a half pair it cannot complete is refused and nothing is written', () => {
@@ -74,8 +74,8 @@ void describe('keys init', () => {
     mkdirSync(join(p.state, 'keys'));
     writeFileSync(p.agentFile, JSON.stringify({ agentId: 'w', keyId: 'k1', secret: 'a'.repeat(64) }));
     // A pending file holding another key does not complete this agent file.
-    writeFileSync(`${p.keysFile}.pending`, JSON.stringify({ agents: { w: [{ keyId: 'k2', secret: 'b'.repeat(64) }] } }));
+    writeFileSync(`${p.keysFile}.tmp`, JSON.stringify({ agents: { w: [{ keyId: 'k2', secret: 'b'.repeat(64) }] } }));
     assert.throws(() => initKeys(p), /only one of/);
-    assert.deepEqual(readdirSync(join(p.state, 'keys')).sort(), ['agent.json', 'gateway-keys.json.pending']);
+    assert.deepEqual(readdirSync(join(p.state, 'keys')).sort(), ['agent.json', 'gateway-keys.json.tmp']);
   });
 });
