@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { RefusalCode, ToolName } from '../src/contract/gateway';
 import { GatewayRefusal, GatewayUnavailable } from '../src/gateway-client';
-import type { FailureType, GatewayFailureDetails } from '../src/contract/failures';
+import type { GatewayFailureDetails } from '../src/contract/failures';
 import { FAILURE_TYPES } from '../src/contract/failures';
 
 /**
@@ -34,11 +34,6 @@ export function invalidActivityInput(message: string): ApplicationFailure {
 /** The webhook did not take the notification; retried with backoff. */
 export function webhookDeliveryFailed(message: string): ApplicationFailure {
   return ApplicationFailure.create({ message, type: FAILURE_TYPES.webhook, nonRetryable: false });
-}
-
-/** Whether `err` is an ApplicationFailure of `type` (how workflows, the CLI and tests recognise failures). */
-export function isFailureOfType(err: unknown, type: FailureType): err is ApplicationFailure {
-  return err instanceof ApplicationFailure && err.type === type;
 }
 
 const THROTTLED: ReadonlySet<RefusalCode> = new Set<RefusalCode>(['rate_limited', 'store_unavailable']);

@@ -8,9 +8,6 @@ import { incidentInputProblems } from '../src/contract/incident-input';
  * fail the workflow task and retry it forever.
  */
 export function validateInput(input: IncidentInput): void {
-  if (typeof input !== 'object' || input === null) {
-    throw ApplicationFailure.nonRetryable('invalid incident input: not an object', FAILURE_TYPES.invalidIncident);
-  }
   const problems = incidentInputProblems(input);
   if (problems.length > 0) {
     throw ApplicationFailure.nonRetryable(`invalid incident input: ${problems.join(', ')}`, FAILURE_TYPES.invalidIncident);

@@ -5,8 +5,11 @@ import { z } from 'zod';
  * pre-flight checks, the workflow input and the watcher all use these, so they cannot drift.
  */
 
-/** A Docker container name or a hex id (12–64 characters). Paths and shell metacharacters never match. */
-export const CONTAINER_REF_PATTERN = /^(?:[a-f0-9]{12,64}|[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127})$/;
+/**
+ * A Docker container name (bare, without the leading slash) or id: a hex id of 12–64 characters
+ * is such a string too. Paths and shell metacharacters never match.
+ */
+export const CONTAINER_REF_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/;
 
 /** A Docker name or a hex id; anything else is refused before it reaches Docker. */
 export const ContainerRef = z
@@ -22,8 +25,7 @@ export function isContainerRef(value: unknown): value is string {
 }
 
 /** A host name as dockmedic records it (`DOCKMEDIC_HOST`, the `DockmedicHost` search attribute). */
-export const HOST_NAME_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/;
-export const HostName = z.string().regex(HOST_NAME_PATTERN, 'expected a host name: letters, digits, _ . - (at most 63)');
+export const HostName = z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/, 'expected a host name: letters, digits, _ . - (at most 63)');
 
 /**
  * Docker reports names with a leading slash (`/web`) in inspect and events, and without one in

@@ -17,7 +17,6 @@ export const INCIDENT_LIMITS = {
   responseCommentChars: 2000,
 } as const;
 
-const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/;
 const positive = z.number().finite().positive();
 /** Any integer, as `Number.isInteger` says (zod's `.int()` stops at 2^53 − 1). */
 const integer = z.number().refine(Number.isInteger, 'expected an integer');
@@ -66,8 +65,8 @@ const LlmSettingsSchema = z.union([
 
 /** The incident workflow's start argument: checked once, by this schema, before anything runs. */
 export const IncidentInputSchema = z.object({
-  host: z.string().regex(NAME),
-  container: z.string().refine((s) => NAME.test(bareName(s))),
+  host: z.string().regex(CONTAINER_REF_PATTERN),
+  container: z.string().refine((s) => CONTAINER_REF_PATTERN.test(bareName(s))),
   containerId: z.string().regex(CONTAINER_REF_PATTERN),
   trigger: ObservationSchema,
   policy: PolicyConfigSchema,

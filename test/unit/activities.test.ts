@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import type { ActivityDeps } from '../../activities';
 import {
@@ -14,7 +15,6 @@ import {
   gatewayThrottled,
   gatewayTransient,
   invalidActivityInput,
-  isFailureOfType,
   webhookDeliveryFailed,
   createActivities,
   createWebhookNotifier,
@@ -55,6 +55,11 @@ const notice: EscalationNotice = {
   waitingFor: ['approve', 'reject', 'acknowledge', 'resolve'],
   uiUrl: 'http://127.0.0.1:8233/',
 };
+
+/** Failures are recognised by their type, as the workflow's retry policy and error handling do. */
+function isFailureOfType(err: unknown, type: string): err is ApplicationFailure {
+  return err instanceof ApplicationFailure && err.type === type;
+}
 
 void describe('activity failures', () => {
   void it('failures are plain ApplicationFailures whose type is the one workflows list as non-retryable', () => {
