@@ -11,6 +11,11 @@ export interface ActivityDeps {
   temporal: Pick<Client, 'workflow'>;
   /** Where escalations go (webhook + structured log). */
   notifier: Notifier;
+  /**
+   * Where a drill incident's escalations go: the log, or DOCKMEDIC_DRILL_WEBHOOK_URL. Never the
+   * real notifier (docs/architecture.md §6); absent = the log only.
+   */
+  drillNotifier?: Notifier;
   settings?: ActivitySettings;
   /** The model that advises (issue 4); absent = policy mode, `diagnoseIncident` says so and the policy decides. */
   llm?: LlmDeps;

@@ -1,6 +1,6 @@
 import { Context } from '@temporalio/activity';
 import { isContainerRef } from '../src/contract/container';
-import type { ContainerSummary, LogsResult, MutationResult, ToolArgs, ToolName } from '../src/contract/gateway';
+import type { Budget, ContainerSummary, LogsResult, MutationResult, ToolArgs, ToolName } from '../src/contract/gateway';
 import type { ActivityDeps } from './deps';
 import { DEFAULT_ACTIVITY_SETTINGS } from './deps';
 import { invalidActivityInput, toActivityFailure } from './errors';
@@ -11,6 +11,11 @@ export interface MutationOutcome extends MutationResult {
   /** True when the idempotency key returned a stored result (a retried activity): nothing ran twice. */
   replayed: boolean;
   idempotencyKey: string;
+}
+
+/** How a mutating activity is charged: a drill incident's calls go on the drill budget (docs/architecture.md §6). */
+export interface MutateOptions {
+  budget?: Budget;
 }
 
 /** The gateway's own check (ContainerRef), applied here too so a bad ref never leaves the worker. */
@@ -67,26 +72,36 @@ export function truncateLogs(logs: LogsResult, limits: { maxLines: number; maxLi
   return { container: logs.container, lines, truncated, redactions: logs.redactions };
 }
 
+/** One signed gateway call on behalf of the current workflow; mutating calls carry the activity's idempotency key. */
+export async function callGateway<T extends ToolName, R>(
+  deps: ActivityDeps,
+  tool: T,
+  args: ToolArgs<T>,
+  mutating: boolean,
+  budget?: Budget,
+): Promise<{ result: R; requestId: string; replayed: boolean; key?: string }> {
+  const key = mutating ? idempotencyKey() : undefined;
+  try {
+    const res = await deps.gateway.call<T, R>(tool, args, {
+      workflowId: workflowOf().workflowId,
+      ...(budget ? { budget } : {}),
+      ...(key ? { idempotencyKey: key } : {}),
+      signal: Context.current().cancellationSignal,
+    });
+    return { ...res, ...(key ? { key } : {}) };
+  } catch (err) {
+    throw toActivityFailure(err, tool);
+  }
+}
+
 /** Docker activities: each is one signed gateway call. */
 export function createDockerActivities(deps: ActivityDeps) {
   const settings = { ...DEFAULT_ACTIVITY_SETTINGS, ...deps.settings };
+  const call = <T extends ToolName, R>(tool: T, args: ToolArgs<T>, mutating: boolean, budget?: Budget) => callGateway<T, R>(deps, tool, args, mutating, budget);
 
-  async function call<T extends ToolName, R>(tool: T, args: ToolArgs<T>, mutating: boolean): Promise<{ result: R; requestId: string; replayed: boolean; key?: string }> {
-    const key = mutating ? idempotencyKey() : undefined;
-    try {
-      const res = await deps.gateway.call<T, R>(tool, args, {
-        workflowId: workflowOf().workflowId,
-        ...(key ? { idempotencyKey: key } : {}),
-        signal: Context.current().cancellationSignal,
-      });
-      return { ...res, ...(key ? { key } : {}) };
-    } catch (err) {
-      throw toActivityFailure(err, tool);
-    }
-  }
-
-  async function mutate(tool: 'restart_container' | 'start_container' | 'update_container_resources', args: ToolArgs<typeof tool>): Promise<MutationOutcome> {
-    const res = await call<typeof tool, MutationResult>(tool, args, true);
+  async function mutate(tool: 'restart_container' | 'start_container' | 'update_container_resources', args: ToolArgs<typeof tool>, opts: MutateOptions = {}): Promise<MutationOutcome> {
+    if (opts.budget !== undefined && opts.budget !== 'drill') throw invalidActivityInput(`unknown budget ${String(opts.budget)}`);
+    const res = await call<typeof tool, MutationResult>(tool, args, true, opts.budget);
     return { ...res.result, requestId: res.requestId, replayed: res.replayed, idempotencyKey: res.key ?? '' };
   }
 
@@ -105,19 +120,19 @@ export function createDockerActivities(deps: ActivityDeps) {
     },
 
     /** Restart the container once (idempotent across activity retries). */
-    async restartContainer(container: string): Promise<MutationOutcome> {
-      return mutate('restart_container', { container: checkRef(container) });
+    async restartContainer(container: string, opts?: MutateOptions): Promise<MutationOutcome> {
+      return mutate('restart_container', { container: checkRef(container) }, opts);
     },
 
     /** Start a stopped container (after its memory limit was raised). */
-    async startContainer(container: string): Promise<MutationOutcome> {
-      return mutate('start_container', { container: checkRef(container) });
+    async startContainer(container: string, opts?: MutateOptions): Promise<MutationOutcome> {
+      return mutate('start_container', { container: checkRef(container) }, opts);
     },
 
     /** Raise the memory limit; the gateway keeps the swap policy and enforces factor and ceiling. */
-    async raiseMemory(container: string, memoryBytes: number): Promise<MutationOutcome> {
+    async raiseMemory(container: string, memoryBytes: number, opts?: MutateOptions): Promise<MutationOutcome> {
       if (!Number.isSafeInteger(memoryBytes) || memoryBytes <= 0) throw invalidActivityInput(`memoryBytes must be a positive integer, got ${memoryBytes}`);
-      return mutate('update_container_resources', { container: checkRef(container), memoryBytes });
+      return mutate('update_container_resources', { container: checkRef(container), memoryBytes }, opts);
     },
   };
 }

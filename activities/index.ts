@@ -1,11 +1,13 @@
 import type { ActivityDeps } from './deps';
 import { createDiagnosisActivities } from './diagnosis';
 import { createDockerActivities } from './docker';
+import { createDrillActivities } from './drill';
 import { createNotifyActivities } from './notify';
 import { createVisibilityActivities } from './visibility';
 
 export type { ActivityDeps, ActivitySettings, LlmDeps } from './deps';
-export type { MutationOutcome } from './docker';
+export type { MutateOptions, MutationOutcome } from './docker';
+export type { IncidentWait } from './drill';
 export { truncateLogs, idempotencyKey } from './docker';
 export * from './errors';
 export * from './notifier';
@@ -21,7 +23,11 @@ export function createActivities(deps: ActivityDeps) {
     ...createVisibilityActivities(deps),
     ...createNotifyActivities(deps),
     ...createDiagnosisActivities(deps),
+    ...createDrillActivities(deps),
   };
 }
 
 export type Activities = ReturnType<typeof createActivities>;
+/** The drill workflow's own activities; the incident workflow never calls them. */
+export type DrillActivities = ReturnType<typeof createDrillActivities>;
+export type IncidentActivities = Omit<Activities, keyof DrillActivities>;

@@ -2,10 +2,11 @@ import { Context } from '@temporalio/activity';
 import type { ActivityDeps } from './deps';
 import { workflowOf } from './docker';
 import type { NotifyResult } from './notifier';
-import { respondCommands, temporalUiLink } from './notifier';
+import { createWebhookNotifier, respondCommands, temporalUiLink } from './notifier';
 import type { EscalationNotice } from '../src/contract/escalation-notice';
 
 export function createNotifyActivities(deps: ActivityDeps) {
+  const logOnly = createWebhookNotifier({});
   return {
     /**
      * Page the current escalation level: a structured log line always, the webhook when configured.
@@ -15,7 +16,9 @@ export function createNotifyActivities(deps: ActivityDeps) {
       const wf = workflowOf();
       const uiUrl = notice.uiUrl ?? deps.settings?.uiUrl;
       const uiLink = uiUrl ? temporalUiLink(uiUrl, wf.namespace, wf.workflowId) : undefined;
-      const result = await deps.notifier.send({
+      // A drill never pages a person: its notices have their own notifier, log-only by default.
+      const notifier = notice.drill ? (deps.drillNotifier ?? logOnly) : deps.notifier;
+      const result = await notifier.send({
         notice,
         commands: respondCommands(notice.incidentId, notice.waitingFor),
         ...(uiLink ? { uiLink } : {}),

@@ -20,7 +20,7 @@ REDIS_HOST=127.0.0.1 REDIS_PORT=6379
 TEMPORAL_HOST=127.0.0.1 TEMPORAL_PORT=7233 TEMPORAL_UI_PORT=8233
 TEMPORAL_ADDRESS=$TEMPORAL_HOST:$TEMPORAL_PORT
 # Keyword search attributes the incident workflow sets (docs/architecture.md §3).
-SEARCH_ATTRIBUTES=(DockmedicContainer DockmedicHost DockmedicFailure DockmedicDecision DockmedicOutcome)
+SEARCH_ATTRIBUTES=(DockmedicContainer DockmedicHost DockmedicFailure DockmedicDecision DockmedicOutcome DockmedicDrill)
 DOCKERD_FLAGS=(--iptables=false --ip-masq=false --bridge=none --storage-driver=vfs)
 
 status() { printf '%-9s %s\n' "$1" "$2"; }

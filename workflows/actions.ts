@@ -1,5 +1,5 @@
 import { proxyActivities, workflowInfo } from '@temporalio/workflow';
-import type { Activities, MutationOutcome } from '../activities';
+import type { Activities, MutateOptions, MutationOutcome } from '../activities';
 import type { ContainerSummary } from '../src/contract/gateway';
 import type { Action } from '../src/contract/policy';
 import { formatBytes } from '../src/contract/text';
@@ -24,12 +24,15 @@ const NOTICE_LOG_LINES = 8;
 export async function act(rec: IncidentRecord, action: Action, memoryBytes: number | undefined, approvedBy?: string): Promise<ToolResult<MutationOutcome>> {
   const id = rec.input.containerId;
   const name = rec.input.container;
+  // A drill's mutations go on the drill budget (docs/architecture.md §6); a real incident's
+  // arguments stay exactly as they were, so its history is unchanged.
+  const onBudget: [] | [MutateOptions] = rec.input.drill ? [{ budget: 'drill' }] : [];
   rec.tracker.arm();
   if (action === 'restart') {
     return rec.call(
       'restart_container',
       { container: id },
-      () => mutating.restartContainer.executeWithOptions({ ...ACTIVITY_OPTIONS.dockerMutate, summary: `restart ${name}` }, [id]),
+      () => mutating.restartContainer.executeWithOptions({ ...ACTIVITY_OPTIONS.dockerMutate, summary: `restart ${name}` }, [id, ...onBudget]),
       compactMutation,
       approvedBy,
     );
@@ -38,7 +41,7 @@ export async function act(rec: IncidentRecord, action: Action, memoryBytes: numb
     const raised = await rec.call(
       'update_container_resources',
       { container: id, memoryBytes },
-      () => mutating.raiseMemory.executeWithOptions({ ...ACTIVITY_OPTIONS.dockerMutate, summary: `raise memory of ${name} to ${formatBytes(memoryBytes)}` }, [id, memoryBytes]),
+      () => mutating.raiseMemory.executeWithOptions({ ...ACTIVITY_OPTIONS.dockerMutate, summary: `raise memory of ${name} to ${formatBytes(memoryBytes)}` }, [id, memoryBytes, ...onBudget]),
       compactMutation,
       approvedBy,
     );
@@ -47,7 +50,7 @@ export async function act(rec: IncidentRecord, action: Action, memoryBytes: numb
     return rec.call(
       'start_container',
       { container: id },
-      () => mutating.startContainer.executeWithOptions({ ...ACTIVITY_OPTIONS.dockerMutate, summary: `start ${name}` }, [id]),
+      () => mutating.startContainer.executeWithOptions({ ...ACTIVITY_OPTIONS.dockerMutate, summary: `start ${name}` }, [id, ...onBudget]),
       compactMutation,
       approvedBy,
     );

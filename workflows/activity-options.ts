@@ -2,6 +2,8 @@ import type { ActivityOptions } from '@temporalio/workflow';
 import { NON_RETRYABLE_ERROR_TYPES } from '../src/contract/failures';
 
 const nonRetryableErrorTypes: string[] = [...NON_RETRYABLE_ERROR_TYPES];
+/** Quick calls (Temporal visibility, the drill's gateway calls): a few short retries. */
+const quickRetry = { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '5s', maximumAttempts: 4, nonRetryableErrorTypes } as const;
 
 /**
  * Named activity option sets (docs/architecture.md §7 rule 4). Docker calls through the gateway are fast and
@@ -22,11 +24,7 @@ export const ACTIVITY_OPTIONS = {
     retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 4, nonRetryableErrorTypes },
   },
   /** Temporal visibility (past incidents). */
-  visibility: {
-    startToCloseTimeout: '10s',
-    scheduleToCloseTimeout: '1m',
-    retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '5s', maximumAttempts: 4, nonRetryableErrorTypes },
-  },
+  visibility: { startToCloseTimeout: '10s', scheduleToCloseTimeout: '1m', retry: quickRetry },
   /**
    * The model's diagnosis through the gateway's LLM proxy: slow, and retried only a few times
    * (each attempt is a whole diagnosis of several model calls). On the last attempt the activity
@@ -44,6 +42,10 @@ export const ACTIVITY_OPTIONS = {
     scheduleToCloseTimeout: '10m',
     retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 10, nonRetryableErrorTypes },
   },
+  /** The drill's gateway calls (create, stop, remove, events, audit) and its Temporal reads. */
+  drill: { startToCloseTimeout: '30s', scheduleToCloseTimeout: '2m', retry: quickRetry },
+  /** Waiting for a drill's incident: long, heartbeating (a lost worker is noticed in 15 s). */
+  drillWait: { startToCloseTimeout: '4m', heartbeatTimeout: '15s', retry: quickRetry },
 } as const satisfies Record<string, ActivityOptions>;
 
 /**

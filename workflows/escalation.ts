@@ -90,6 +90,7 @@ export async function escalate(rec: IncidentRecord, inbox: Inbox, reason: string
       recommendation: remedy.text,
       waitingFor: answerable,
       ...(input.uiUrl ? { uiUrl: input.uiUrl } : {}),
+      ...(input.drill ? { drill: input.drill } : {}),
       ...(rec.adviceNotice ? { advice: rec.adviceNotice } : {}),
     });
     const answer = await inbox.waitFor(answerable, level.timeoutSeconds, `waiting for ${level.name} (level ${i + 1})`);

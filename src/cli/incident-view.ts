@@ -19,6 +19,8 @@ export interface IncidentSummary {
   status: string;
   startedAt: string;
   closedAt: string | null;
+  /** The drill id of a drill's incident. */
+  drill: string | null;
 }
 
 function summarize(info: Pick<WorkflowExecutionInfo, 'workflowId' | 'runId' | 'typedSearchAttributes' | 'status' | 'startTime' | 'closeTime'>, phase: string): IncidentSummary {
@@ -31,6 +33,7 @@ function summarize(info: Pick<WorkflowExecutionInfo, 'workflowId' | 'runId' | 't
     failure: sa.get(SA.failure) ?? null,
     decision: sa.get(SA.decision) ?? null,
     outcome: sa.get(SA.outcome) ?? null,
+    drill: sa.get(SA.drill) ?? null,
     phase,
     status: info.status.name,
     startedAt: info.startTime.toISOString(),
@@ -68,10 +71,12 @@ export async function queryState(client: Client, id: string, runId?: string): Pr
  * closed). The phase of open ones comes from their state query, all asked at once; an incident
  * no worker answers for shows phase `unknown`, and `unanswered` counts them.
  */
-export async function listIncidents(client: Client, opts: { open?: boolean; container?: string; limit?: number } = {}): Promise<{ rows: IncidentSummary[]; unanswered: number }> {
+export async function listIncidents(client: Client, opts: { open?: boolean; container?: string; limit?: number; drills?: boolean } = {}): Promise<{ rows: IncidentSummary[]; unanswered: number }> {
   const clauses = [`WorkflowType = '${INCIDENT_WORKFLOW_TYPE}'`];
   if (opts.open) clauses.push(`ExecutionStatus = 'Running'`);
   if (opts.container) clauses.push(`${SA.container.name} = '${opts.container.replace(/'/g, '')}'`);
+  // Drill incidents are dockmedic testing itself: shown only when asked for (docs/architecture.md §6).
+  if (!opts.drills) clauses.push(`${SA.drill.name} IS NULL`);
   const infos: WorkflowExecutionInfo[] = [];
   for await (const info of client.workflow.list({ query: clauses.join(' AND ') })) {
     infos.push(info);

@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerAudit } from './commands/audit';
 import { registerDoctor } from './commands/doctor';
+import { registerDrill } from './commands/drill';
 import { registerGateway } from './commands/gateway';
 import { registerIncidents } from './commands/incidents';
 import { registerKeys } from './commands/keys';
@@ -21,6 +22,7 @@ const COMMANDS: ((program: Command) => void)[] = [
   registerIncidents,
   registerRespond,
   registerAudit,
+  registerDrill,
   registerKeys,
   registerDoctor,
 ];

@@ -100,7 +100,8 @@ export function drillWorkflowId(host: string, drillId: string): string {
 
 export interface DrillInput {
   host: string;
-  drillId: string;
+  /** Absent for a scheduled run (a Schedule's arguments are fixed): the workflow derives one from its run id. */
+  drillId?: string;
   scenarios: ScenarioName[];
   /** Started by a Temporal Schedule: a failed scheduled drill pages like an incident about dockmedic itself. */
   scheduled: boolean;
@@ -131,6 +132,9 @@ export interface DrillResult {
   cards: ScenarioCard[];
   passed: boolean;
 }
+
+/** Prefix of the Schedules `drill schedule create` makes; `schedule list` shows only these. */
+export const DRILL_SCHEDULE_PREFIX = 'dockmedic-drill-';
 
 /** The drill's scorecard so far; `drill run` prints a live line per scenario from it. */
 export const drillProgressQuery = defineQuery<DrillResult>('drillProgress');

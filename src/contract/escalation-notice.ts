@@ -28,6 +28,8 @@ export interface EscalationNotice {
   recommendation: string;
   waitingFor: ResponseAction[];
   uiUrl?: string;
+  /** Set for a drill's incident: the page goes to the log or DOCKMEDIC_DRILL_WEBHOOK_URL only, never to a person. */
+  drill?: string;
   /** What the advising model said, when one is configured (advice only: untrusted text, never run). */
   advice?: EscalationAdvice;
 }

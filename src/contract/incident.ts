@@ -65,6 +65,11 @@ export interface IncidentInput {
    */
   llm: { enabled: boolean; maxTurns: number; timeoutSeconds?: number };
   uiUrl?: string;
+  /**
+   * The drill id, when the container is a drill's (docs/architecture.md §6): its mutations go on
+   * the drill budget and its pages never reach DOCKMEDIC_WEBHOOK_URL.
+   */
+  drill?: string;
 }
 
 export type Phase = 'triage' | 'diagnose' | 'decide' | 'act' | 'verify' | 'escalated' | 'resolved' | 'closed';

@@ -7,6 +7,8 @@ export const SA = {
   failure: defineSearchAttributeKey('DockmedicFailure', 'KEYWORD'),
   decision: defineSearchAttributeKey('DockmedicDecision', 'KEYWORD'),
   outcome: defineSearchAttributeKey('DockmedicOutcome', 'KEYWORD'),
+  /** The drill id, on a drill's incidents only (set at start by the watcher): `incidents list` hides them unless --drills. */
+  drill: defineSearchAttributeKey('DockmedicDrill', 'KEYWORD'),
 } as const;
 
 /** Names for `temporal operator search-attribute create` and the dev server's `--search-attribute`. */

@@ -1,6 +1,7 @@
 import type { ScenarioName } from '../contract/drill';
 import { SCENARIO_NAMES } from '../contract/drill';
 import type { Action } from '../contract/policy';
+import type { Outcome } from '../contract/incident';
 
 /** How a scenario's container is made to fail. Run from the local busybox image, `--network none`. */
 export interface ScenarioContainer {
@@ -22,7 +23,7 @@ export interface ScenarioExpectation {
   incident: boolean;
   decision?: Action;
   /** Final incident outcome when nobody answers the escalation. */
-  outcome?: string;
+  outcome?: Outcome;
   /** Exact count of allowed mutating gateway calls, by tool. */
   mutatingCalls?: Partial<Record<'restart_container' | 'start_container' | 'update_container_resources', number>>;
   finalState?: { running: boolean; memoryFactor?: number; healthy?: boolean };

@@ -51,6 +51,7 @@ export async function startWorker(config: Config, client: Client, log: (r: Recor
     gateway,
     temporal: client,
     notifier: createWebhookNotifier({ webhookUrl: config.escalation.webhookUrl, log: (r) => log({ component: 'notifier', ...r }) }),
+    drillNotifier: createWebhookNotifier({ webhookUrl: config.drill.webhookUrl, log: (r) => log({ component: 'notifier', drill: true, ...r }) }),
     settings: { uiUrl: config.temporal.uiUrl },
     ...(llm ? { llm } : {}),
   });

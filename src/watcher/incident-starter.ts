@@ -5,23 +5,35 @@ import type { IncidentInput, Observation } from '../contract/incident';
 import { INCIDENT_WORKFLOW_TYPE, incidentWorkflowId } from '../contract/incident';
 import { SA } from '../contract/search-attributes';
 import { observeSignal } from '../contract/signals';
+import { DRILL_HOST_LABEL, DRILL_ID_PATTERN, DRILL_LABEL } from '../contract/drill';
 
 export interface ContainerRefInfo {
   id: string;
   name: string;
+  /** The container's labels, as Docker's event or listing gave them (the drill labels are read from here). */
+  labels?: Record<string, string>;
+}
+
+/** The drill id when the container is one of this host's drills (docs/architecture.md §6). */
+export function drillOf(config: Config, labels: Record<string, string> | undefined): string | undefined {
+  const id = labels?.[DRILL_LABEL];
+  return id !== undefined && labels?.[DRILL_HOST_LABEL] === config.host && DRILL_ID_PATTERN.test(id) ? id : undefined;
 }
 
 /** An incident's start argument: the container and its trigger, with the policy, ladder and model settings in force. */
 export function incidentInputFrom(config: Config, container: ContainerRefInfo, observation: Observation): IncidentInput {
+  const drill = drillOf(config, container.labels);
   return {
     host: config.host,
     container: container.name,
     containerId: container.id,
     trigger: observation,
-    policy: config.policy,
-    escalation: { ladder: config.escalation.ladder, resolveTimeoutSeconds: config.escalation.resolveTimeoutSeconds },
+    // A drill has its own short stabilisation window and ladder: the catalogue runs in minutes.
+    policy: drill ? { ...config.policy, stabilizationSeconds: config.drill.stabilizationSeconds } : config.policy,
+    escalation: { ladder: drill ? config.drill.ladder : config.escalation.ladder, resolveTimeoutSeconds: config.escalation.resolveTimeoutSeconds },
     llm: { enabled: config.llm.model !== undefined, maxTurns: config.llm.maxTurns, timeoutSeconds: config.llm.timeoutSeconds },
     uiUrl: config.temporal.uiUrl,
+    ...(drill ? { drill } : {}),
   };
 }
 
@@ -50,6 +62,7 @@ export class IncidentStarter {
       typedSearchAttributes: [
         { key: SA.container, value: container.name },
         { key: SA.host, value: this.config.host },
+        ...(input.drill ? [{ key: SA.drill, value: input.drill }] : []),
       ],
       staticSummary: `${observation.kind} on ${container.name} (${this.config.host})`,
     });

@@ -7,6 +7,7 @@ import { bareName } from '../contract/container';
 export interface Missed {
   id: string;
   name: string;
+  labels: Record<string, string>;
   observation: Observation;
 }
 
@@ -31,14 +32,14 @@ export async function findMissedFailures(docker: Docker, windowSeconds: number, 
     const name = bareName(info.Name);
     const state = info.State;
     if (state.Health?.Status === 'unhealthy') {
-      missed.push({ id: info.Id, name, observation: { kind: 'reconcile', time: new Date(now).toISOString(), health: 'unhealthy' } });
+      missed.push({ id: info.Id, name, labels: info.Config.Labels ?? {}, observation: { kind: 'reconcile', time: new Date(now).toISOString(), health: 'unhealthy' } });
       continue;
     }
     if (state.Running || state.Restarting) continue;
     const finished = Date.parse(state.FinishedAt);
     if (!Number.isFinite(finished) || now - finished > windowSeconds * 1000) continue;
     if (!state.OOMKilled && (state.ExitCode === 0 || state.ExitCode === STOPPED_BY_SIGTERM)) continue;
-    missed.push({ id: info.Id, name, observation: { kind: 'reconcile', time: new Date(finished).toISOString(), exitCode: state.ExitCode } });
+    missed.push({ id: info.Id, name, labels: info.Config.Labels ?? {}, observation: { kind: 'reconcile', time: new Date(finished).toISOString(), exitCode: state.ExitCode } });
   }
   return missed;
 }

@@ -119,7 +119,7 @@ export class Watcher {
     }
     const restartPolicy = action === 'die' ? await this.restartPolicyOf(ev.id) : undefined;
     const verdict = this.classifier.classify(ev, restartPolicy);
-    const container = { id: ev.id, name: ev.name };
+    const container = { id: ev.id, name: ev.name, labels: ev.attributes };
     if (verdict.kind === 'open') {
       const workflowId = await this.starter.open(container, verdict.observation);
       this.log({ msg: 'incident signalled', workflowId, container: ev.name, event: ev.action });
@@ -144,7 +144,7 @@ export class Watcher {
     for (const m of missed) {
       // A failure that already has an incident (open or closed since) was not missed.
       if (await this.starter.hasIncidentSince(m.name, m.observation.time)) continue;
-      await this.starter.open({ id: m.id, name: m.name }, m.observation);
+      await this.starter.open({ id: m.id, name: m.name, labels: m.labels }, m.observation);
       this.log({ msg: 'reconciled missed failure', container: m.name });
     }
     return missed.length;

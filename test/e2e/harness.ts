@@ -1,6 +1,6 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync, mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -11,7 +11,7 @@ import { generateKeyId, generateSecret } from '../../src/signing';
 import type { Spawned } from '../helpers/processes';
 import { killLeftoverProcesses, spawnDockmedic } from '../helpers/processes';
 import { repoRoot } from '../helpers/paths';
-import { cleanupTestContainers, requireStack, TEMPORAL_ADDRESS } from '../helpers/stack';
+import { cleanupTestContainers, OWNER_PID_LABEL, requireStack, TEMPORAL_ADDRESS, TEST_LABEL } from '../helpers/stack';
 import { RUN_LABEL } from '../helpers/scenario';
 import type { IncidentState } from '../../src/contract/incident';
 import { stateQuery } from '../../src/contract/signals';
@@ -44,7 +44,8 @@ export interface E2eStack {
   restartWorker(): Promise<void>;
   /** Kill the watcher; `startWatcher` starts a new one. */
   killWatcher(): Promise<void>;
-  startWatcher(): Promise<void>;
+  /** Start a watcher; `extraEnv` over the run's (e.g. a deliberately wrong policy). */
+  startWatcher(extraEnv?: NodeJS.ProcessEnv): Promise<void>;
   incidentId(container: string): string;
   audit(): AuditRecord[];
   close(): Promise<void>;
@@ -81,6 +82,8 @@ export async function startE2eStack(extraEnv: NodeJS.ProcessEnv = {}): Promise<E
     DOCKMEDIC_CRASHLOOP_WINDOW_SECONDS: '60',
     // This run's watcher acts on this run's containers only (see RUN_LABEL).
     DOCKMEDIC_WATCH_SELECTOR: `${RUN_LABEL}=${runId}`,
+    // Drill containers carry the run's labels too: its watcher sees them, cleanup finds them.
+    DOCKMEDIC_DRILL_LABELS: `${TEST_LABEL}=true,${OWNER_PID_LABEL}=${process.pid},${RUN_LABEL}=${runId}`,
     ...extraEnv,
   };
   process.env.DOCKMEDIC_TEST_RUN = runId;
@@ -107,8 +110,8 @@ export async function startE2eStack(extraEnv: NodeJS.ProcessEnv = {}): Promise<E
       return watcher;
     },
     killWatcher: () => watcher.stop('SIGKILL'),
-    startWatcher: async () => {
-      watcher = spawnDockmedic(`watcher-${runId}`, ['watcher'], env);
+    startWatcher: async (extraEnv = {}) => {
+      watcher = spawnDockmedic(`watcher-${runId}`, ['watcher'], { ...env, ...extraEnv });
       await watcher.waitFor(/watcher started/);
     },
     restartWorker: async () => {
@@ -198,6 +201,26 @@ export async function incidentPhase(client: Client, workflowId: string): Promise
 }
 
 /** Run the dockmedic CLI against the stack; returns exit code and output. */
+/** `runCli` without blocking the test's event loop, for commands that run for minutes (drill run). */
+export function runCliAsync(stack: Pick<E2eStack, 'env'>, args: string[], opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(repoRoot, 'dist/src/cli/main.js'), ...args], { env: { ...process.env, ...stack.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`dockmedic ${args.join(' ')} did not finish within ${opts.timeoutMs ?? 600_000} ms; stderr:\n${stderr.slice(-2000)}`));
+    }, opts.timeoutMs ?? 600_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? -1, stdout, stderr });
+    });
+  });
+}
+
 export function runCli(stack: Pick<E2eStack, 'env'>, args: string[], extraEnv: NodeJS.ProcessEnv = {}): { code: number; stdout: string; stderr: string } {
   const res = spawnSync(process.execPath, [join(repoRoot, 'dist/src/cli/main.js'), ...args], {
     env: { ...process.env, ...stack.env, ...extraEnv },

@@ -10,7 +10,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { DefaultLogger, Runtime, Worker, bundleWorkflowCode, makeTelemetryFilterString } from '@temporalio/worker';
-import type { Activities, MutationOutcome } from '../../activities';
+import type { Activities, IncidentActivities, MutationOutcome } from '../../activities';
 import { gatewayRefused, gatewayThrottled, gatewayTransient, webhookDeliveryFailed } from '../../activities/errors';
 import { historyToJson } from './history-json';
 import { loadConfig } from '../../src/config';
@@ -186,7 +186,7 @@ export class ScriptedActivities {
     return this.calls.filter((c) => (MUTATING as readonly string[]).includes(c.name));
   }
 
-  build(): Activities {
+  build(): IncidentActivities {
     const s = this.script;
     const rec = (name: keyof Activities, args: unknown[]) => this.calls.push({ name, args });
     const mutation = (action: MutationOutcome['action'], memoryBytes: number, running: boolean): MutationOutcome => ({
@@ -344,7 +344,7 @@ export async function waitForPhase(h: WorkflowHandle, phase: Phase, extra: (s: I
 }
 
 /** The typed search attributes the incident set, by dockmedic's key names. */
-export async function searchAttributes(h: WorkflowHandle): Promise<Record<keyof typeof SA, string | undefined>> {
+export async function searchAttributes(h: WorkflowHandle): Promise<Record<Exclude<keyof typeof SA, 'drill'>, string | undefined> & { drill?: string }> {
   const sa = (await h.describe()).typedSearchAttributes;
   return {
     container: sa.get(SA.container),
@@ -352,5 +352,6 @@ export async function searchAttributes(h: WorkflowHandle): Promise<Record<keyof 
     failure: sa.get(SA.failure),
     decision: sa.get(SA.decision),
     outcome: sa.get(SA.outcome),
+    ...(sa.get(SA.drill) !== undefined ? { drill: sa.get(SA.drill) } : {}),
   };
 }

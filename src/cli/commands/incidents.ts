@@ -90,8 +90,9 @@ export function registerIncidents(program: Command): void {
     .option('--open', 'only incidents still open')
     .option('--container <name>', 'only incidents of this container')
     .option('--limit <n>', 'at most this many (≥ 1)', positiveInt('--limit'), 50)
+    .option('--drills', "include drills' incidents (hidden by default)")
     .option('--json', 'print JSON (an array of objects)')
-    .action(async (opts: { open?: boolean; container?: string; limit: number; json?: boolean }) => {
+    .action(async (opts: { open?: boolean; container?: string; limit: number; drills?: boolean; json?: boolean }) => {
       const config = loadConfig();
       const client = await connectTemporal(config);
       try {
