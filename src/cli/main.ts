@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { registerAudit } from './commands/audit';
+import { registerAuditAnalyze } from './commands/audit-analyze';
+import { registerAuditExport } from './commands/audit-export';
 import { registerDoctor } from './commands/doctor';
 import { registerGateway } from './commands/gateway';
 import { registerIncidents } from './commands/incidents';
@@ -21,6 +23,8 @@ const COMMANDS: ((program: Command) => void)[] = [
   registerIncidents,
   registerRespond,
   registerAudit,
+  registerAuditExport,
+  registerAuditAnalyze,
   registerKeys,
   registerDoctor,
 ];
