@@ -3,6 +3,7 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import type { IncidentInput, IncidentState } from '../contract/incident';
 import { INCIDENT_WORKFLOW_TYPE } from '../contract/incident';
 import { IncidentInputSchema } from '../contract/incident-input';
+import { SA } from '../contract/search-attributes';
 import type { RunInfo } from '../audit/export-record';
 import { queryState } from './incident-view';
 
@@ -31,9 +32,10 @@ function isDrill(info: WorkflowExecutionInfo): boolean {
   return Array.isArray(raw) && raw.some((v) => v === true || v === 'true');
 }
 
-export async function listClosedRuns(client: Client, since: Date | undefined): Promise<ClosedRun[]> {
+export async function listClosedRuns(client: Client, filter: { since?: Date; host?: string }): Promise<ClosedRun[]> {
   const clauses = [`WorkflowType = '${INCIDENT_WORKFLOW_TYPE}'`, `ExecutionStatus != 'Running'`];
-  if (since) clauses.push(`CloseTime >= '${since.toISOString()}'`);
+  if (filter.since) clauses.push(`CloseTime >= '${filter.since.toISOString()}'`);
+  if (filter.host) clauses.push(`${SA.host.name} = '${filter.host}'`);
   const out: ClosedRun[] = [];
   for await (const info of client.workflow.list({ query: clauses.join(' AND ') })) {
     out.push({

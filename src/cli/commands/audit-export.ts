@@ -4,12 +4,13 @@ import type { Command } from 'commander';
 import { loadConfig } from '../../config';
 import type { ExportRecord } from '../../contract/audit-record';
 import { ExportRecordSchema } from '../../contract/audit-record';
+import { HostName } from '../../contract/container';
 import type { AuditRecord } from '../../gateway/audit/record';
 import { connectTemporal } from '../../runtime/temporal';
 import { exportRecord } from '../../audit/export-record';
 import { CliError } from '../errors';
 import { listClosedRuns, runInput, runState } from '../incident-runs';
-import { sinceTime } from '../options';
+import { fromSchema, sinceTime } from '../options';
 import { auditCommand } from './audit';
 
 /** The gateway's audit log, or null (with why) when it cannot be read: the export then falls back to the workflow's own record. */
@@ -51,9 +52,10 @@ export function registerAuditExport(program: Command): void {
     )
     .option('--since <when>', 'only runs closed since then: a duration (24h, 30m, 7d) or an ISO-8601 time', sinceTime('--since'))
     .option('--out <path>', 'a directory (existing, or ending in /) for one file per run; a *.json file for a JSON array; any other file for JSON Lines (default: JSON Lines on stdout)')
+    .option('--host <name>', 'only incidents of this dockmedic host (DOCKMEDIC_HOST of the watcher that opened them)', fromSchema('--host', HostName))
     .option('--drills', 'include drill incidents (search attribute DockmedicDrill)')
     .option('--audit <file>', 'the gateway audit log to join calls from (default: DOCKMEDIC_AUDIT_FILE or <state>/audit/gateway.jsonl)')
-    .action(async (opts: { since?: Date; out?: string; drills?: boolean; audit?: string }) => {
+    .action(async (opts: { since?: Date; host?: string; out?: string; drills?: boolean; audit?: string }) => {
       const config = loadConfig();
       const auditFile = opts.audit ?? config.gateway.auditFile;
       const audit = readGatewayAudit(auditFile);
@@ -63,7 +65,7 @@ export function registerAuditExport(program: Command): void {
       const records: ExportRecord[] = [];
       const skipped: string[] = [];
       try {
-        for (const closed of await listClosedRuns(client, opts.since)) {
+        for (const closed of await listClosedRuns(client, { ...(opts.since ? { since: opts.since } : {}), ...(opts.host ? { host: opts.host } : {}) })) {
           if (closed.drill && !opts.drills) continue;
           const label = `${closed.run.workflowId} (run ${closed.run.runId})`;
           const [input, state] = await Promise.all([runInput(client, closed.run), runState(client, closed)]);
