@@ -101,7 +101,9 @@ export function referenceCalls(record: ReferenceRecord): CallEvidence[] {
       const ran = /^Tool:\s*(\w+)/.exec(line);
       if (ran?.[1]) {
         const tool = ran[1];
-        const result = lines.slice(i + 1).join('\n').replace(/^Result:\s*/, '');
+        // The output follows `Result:`, on the same line or a later one.
+        const rest = [line.slice(ran[0].length), ...lines.slice(i + 1)].join('\n');
+        const result = /Result:\s*([\s\S]*)$/.exec(rest)?.[1] ?? rest;
         const at = pending.findIndex((p) => p.tool === tool);
         const req = at >= 0 ? (pending.splice(at, 1)[0] as Request) : { tool, args: {} };
         push(req, !/^\s*Error\b/i.test(result), result);

@@ -26,10 +26,15 @@ export interface ClosedRun {
   drill: boolean;
 }
 
+/** Set to anything but false (a Bool `true`, a Keyword such as `true` or the drill id): a drill. */
+export function isDrillValue(raw: unknown): boolean {
+  const values = Array.isArray(raw) ? (raw as unknown[]) : raw === undefined || raw === null ? [] : [raw];
+  return values.some((v) => v !== false && v !== 'false' && v !== '' && v !== null && v !== undefined);
+}
+
 function isDrill(info: WorkflowExecutionInfo): boolean {
   // The untyped map is the one that holds an attribute whatever type it was registered with.
-  const raw = (info.searchAttributes as Record<string, unknown[]> | undefined)?.[DRILL_SEARCH_ATTRIBUTE];
-  return Array.isArray(raw) && raw.some((v) => v === true || v === 'true');
+  return isDrillValue((info.searchAttributes as Record<string, unknown> | undefined)?.[DRILL_SEARCH_ATTRIBUTE]);
 }
 
 export async function listClosedRuns(client: Client, filter: { since?: Date; host?: string }): Promise<ClosedRun[]> {

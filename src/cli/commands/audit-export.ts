@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig } from '../../config';
 import type { ExportRecord } from '../../contract/audit-record';
@@ -27,20 +27,34 @@ function readGatewayAudit(file: string): { records: AuditRecord[] | null; why: s
   }
 }
 
-/** `--out DIR` (an existing directory, or a path ending in `/`): one file per run. Otherwise a file: a JSON array for `*.json`, JSON Lines for anything else. */
-function write(records: ExportRecord[], out: string | undefined): string {
-  if (out === undefined) {
-    process.stdout.write(records.map((r) => `${JSON.stringify(r)}\n`).join(''));
+type Target = { kind: 'stdout' } | { kind: 'dir'; path: string } | { kind: 'file'; path: string; array: boolean };
+
+/**
+ * `--out DIR` (an existing directory, or a path ending in `/`): one file per run. Otherwise a
+ * file: a JSON array for `*.json`, JSON Lines for anything else. Checked before Temporal is
+ * asked anything, so a wrong path fails at once and writes nothing.
+ */
+function target(out: string | undefined): Target {
+  if (out === undefined) return { kind: 'stdout' };
+  if (out.endsWith('/') || (existsSync(out) && statSync(out).isDirectory())) return { kind: 'dir', path: out };
+  const parent = dirname(out);
+  if (!existsSync(parent) || !statSync(parent).isDirectory()) throw new CliError(`--out: ${parent} is not a directory`, 2);
+  return { kind: 'file', path: out, array: out.endsWith('.json') };
+}
+
+function write(records: ExportRecord[], to: Target): string {
+  const lines = records.map((r) => `${JSON.stringify(r)}\n`).join('');
+  if (to.kind === 'stdout') {
+    process.stdout.write(lines);
     return 'stdout';
   }
-  const isDir = out.endsWith('/') || (existsSync(out) && statSync(out).isDirectory());
-  if (isDir) {
-    mkdirSync(out, { recursive: true });
-    for (const r of records) writeFileSync(join(out, `${r.incident_id}--${r.run_id}.json`), `${JSON.stringify(r, null, 2)}\n`);
-    return `${records.length} files in ${out}`;
+  if (to.kind === 'dir') {
+    mkdirSync(to.path, { recursive: true });
+    for (const r of records) writeFileSync(join(to.path, `${r.incident_id}--${r.run_id}.json`), `${JSON.stringify(r, null, 2)}\n`);
+    return `${records.length} files in ${to.path}`;
   }
-  writeFileSync(out, out.endsWith('.json') ? `${JSON.stringify(records, null, 2)}\n` : records.map((r) => `${JSON.stringify(r)}\n`).join(''));
-  return out;
+  writeFileSync(to.path, to.array ? `${JSON.stringify(records, null, 2)}\n` : lines);
+  return to.path;
 }
 
 /** `dockmedic audit export`: closed incidents as audit records, for `audit analyze` or any reader of the reference format. */
@@ -56,6 +70,7 @@ export function registerAuditExport(program: Command): void {
     .option('--drills', 'include drill incidents (search attribute DockmedicDrill)')
     .option('--audit <file>', 'the gateway audit log to join calls from (default: DOCKMEDIC_AUDIT_FILE or <state>/audit/gateway.jsonl)')
     .action(async (opts: { since?: Date; host?: string; out?: string; drills?: boolean; audit?: string }) => {
+      const to = target(opts.out);
       const config = loadConfig();
       const auditFile = opts.audit ?? config.gateway.auditFile;
       const audit = readGatewayAudit(auditFile);
@@ -84,7 +99,7 @@ export function registerAuditExport(program: Command): void {
         await client.connection.close();
       }
       for (const s of skipped) process.stderr.write(`skipped ${s}\n`);
-      const where = write(records, opts.out);
+      const where = write(records, to);
       process.stderr.write(`exported ${records.length} incident run(s) to ${where}${skipped.length ? `, skipped ${skipped.length}` : ''}\n`);
     });
 }
