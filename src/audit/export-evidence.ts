@@ -56,6 +56,27 @@ function fromTurn(t: ChainTurn): CallEvidence | null {
   };
 }
 
+/**
+ * One entry per logical call. The gateway records every attempt: a retry of a mutating call
+ * carries the same idempotency key, and a replayed answer did not touch Docker again. A call
+ * took effect if any of its attempts was allowed; otherwise it stands as its last refusal.
+ */
+function logicalCalls(tools: readonly ExportTool[]): ExportTool[] {
+  const out: ExportTool[] = [];
+  const byKey = new Map<string, number>();
+  for (const t of tools) {
+    const at = t.idempotency_key === null ? undefined : byKey.get(t.idempotency_key);
+    if (at === undefined) {
+      if (t.idempotency_key !== null) byKey.set(t.idempotency_key, out.length);
+      out.push(t);
+      continue;
+    }
+    const first = out[at] as ExportTool;
+    if (first.verdict !== 'allowed') out[at] = { ...t, approved_by: first.approved_by ?? t.approved_by };
+  }
+  return out;
+}
+
 /** The first triage inspect, as the workflow recorded it. */
 function triageInspect(r: ExportRecord): Record<string, unknown> | null {
   const turn = r.decision_chain.find((t) => t.tool === 'inspect_container');
@@ -106,7 +127,7 @@ export function exportEvidence(r: ExportRecord): Evidence {
   const known = firstFacts(r);
   const fallback = known ? null : triageFailureFacts(r);
   const facts = known ?? (fallback as { facts: Facts }).facts;
-  const calls = r.tools_source === 'gateway_audit' ? r.tools.map(fromTool) : r.decision_chain.flatMap((t) => fromTurn(t) ?? []);
+  const calls = r.tools_source === 'gateway_audit' ? logicalCalls(r.tools).map(fromTool) : r.decision_chain.flatMap((t) => fromTurn(t) ?? []);
   // The gateway's audit keeps inspect results short (no health); the workflow's chain has Docker's full answer.
   const chainCalls = r.decision_chain.flatMap((t) => fromTurn(t) ?? []);
   const refs = [r.container_id, r.container, r.container.replace(/^\//, '')];

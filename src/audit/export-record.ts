@@ -72,12 +72,15 @@ export function auditRecordsOfRun(audit: readonly AuditRecord[], run: RunInfo): 
 }
 
 function toolsFromAudit(audit: AuditRecord[], state: IncidentState): ExportTool[] {
-  // Who approved a call is the workflow's knowledge: the n-th call of a tool here is its n-th in the chain.
-  const seen: Record<string, number> = {};
+  // Who approved a call is the workflow's knowledge: the n-th logical call of a tool here (its
+  // retries share an idempotency key) is its n-th in the chain.
+  const keys: Record<string, string[]> = {};
   return audit.map((a) => {
     const tool = a.tool as string;
-    const n = (seen[tool] = (seen[tool] ?? 0) + (a.replayed ? 0 : 1));
-    const inChain = state.decisionChain.filter((c) => c.tool === tool)[n - 1];
+    const seen = (keys[tool] ??= []);
+    const key = a.idempotencyKey ?? a.requestId;
+    if (!seen.includes(key)) seen.push(key);
+    const inChain = state.decisionChain.filter((c) => c.tool === tool)[seen.indexOf(key)];
     return {
       name: tool,
       arguments: (a.args ?? {}) as Record<string, unknown>,
@@ -88,6 +91,7 @@ function toolsFromAudit(audit: AuditRecord[], state: IncidentState): ExportTool[
       replayed: a.replayed,
       mutating: MUTATING_TOOLS.has(tool as never),
       approved_by: inChain?.approvedBy ?? null,
+      idempotency_key: a.idempotencyKey,
     };
   });
 }
@@ -105,6 +109,7 @@ function toolsFromChain(state: IncidentState): ExportTool[] {
       replayed: false,
       mutating: MUTATING_TOOLS.has(c.tool as never),
       approved_by: c.approvedBy ?? null,
+      idempotency_key: null,
     }));
 }
 

@@ -78,6 +78,8 @@ export const ExportToolSchema = z.object({
   replayed: z.boolean(),
   mutating: z.boolean(),
   approved_by: z.string().nullable(),
+  /** A mutating call's idempotency key: the gateway records of one logical call (its retries) share it. */
+  idempotency_key: z.string().nullable(),
 });
 export type ExportTool = z.output<typeof ExportToolSchema>;
 

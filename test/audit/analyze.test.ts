@@ -133,7 +133,7 @@ const RIGHT: Record<string, Incident> = {
 const WRONG: [string, FindingCode, Incident | ExportRecord][] = [
   ['a crash loop restarted', 'mutating_call_not_allowed', { facts: [crashFacts], outcome: 'unacknowledged', calls: [inspect(false, { restarting: true }), restart()] }],
   ['a weighed escalation restarted anyway', 'mutating_call_not_allowed', { facts: [exitFacts], finalAction: 'escalate', outcome: 'auto_resolved', calls: [inspect(false), restart(), inspect(true)], proposal: { action: 'escalate', weighed: true } }],
-  ['an out-of-scope container restarted', 'mutating_call_not_allowed', { ...outOfScope(), tools: [...outOfScope().tools, { name: 'restart_container', arguments: { container: CONTAINER_ID }, verdict: 'allowed', code: null, result: null, time: '2026-05-03T17:00:05.000Z', replayed: false, mutating: true, approved_by: null }] }],
+  ['an out-of-scope container restarted', 'mutating_call_not_allowed', { ...outOfScope(), tools: [...outOfScope().tools, { name: 'restart_container', arguments: { container: CONTAINER_ID }, verdict: 'allowed', code: null, result: null, time: '2026-05-03T17:00:05.000Z', replayed: false, mutating: true, approved_by: null, idempotency_key: null }] }],
   ['a first exit not restarted', 'action_missing', { facts: [exitFacts], outcome: 'unacknowledged', calls: [inspect(false), logs] }],
   ['a recurrence restarted a second time', 'action_repeated', { facts: [exitFacts, facts({ recurrenceAfterAction: true })], outcome: 'unacknowledged', calls: [inspect(false), restart(), inspect(false), restart()] }],
   ['an exit answered with a memory update too', 'wrong_tool', { facts: [exitFacts], outcome: 'auto_resolved', calls: [inspect(false), restart(), update(64 * MiB), inspect(true)] }],
@@ -163,6 +163,19 @@ describe('dockmedic export records, by effect', () => {
       assert.ok(r?.why, 'one line of why');
     });
   }
+
+  it("the gateway's retries and replays of one call are one call: a restart refused, retried and replayed is one restart", () => {
+    const r = record({ facts: [exitFacts], outcome: 'auto_resolved', calls: [inspect(false), restart(), inspect(true)] });
+    const allowed = r.tools.find((t) => t.name === 'restart_container');
+    assert.ok(allowed?.idempotency_key, 'a mutating call carries its idempotency key');
+    const retried: ExportRecord = {
+      ...r,
+      tools: r.tools.flatMap((t) => (t === allowed ? [{ ...t, verdict: 'refused' as const, code: 'rate_limited', result: null }, t, { ...t, replayed: true }] : [t])),
+    };
+    const [v] = analyzeDir([retried]).records;
+    assert.equal(v?.correct, true, v?.why);
+    assert.deepEqual(v?.mutatingCalls, { restart_container: 1 });
+  });
 
   it('every kind of wrong has a case above', () => {
     assert.deepEqual([...new Set(WRONG.map(([, code]) => code))].sort(), [...FINDING_CODES].sort());

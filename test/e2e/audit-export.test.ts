@@ -114,13 +114,14 @@ describe('audit export → audit analyze on the real stack', { timeout: 300_000 
         edited('exit-transient', (r) => {
           const restart = r.tools.find((t) => t.name === 'restart_container');
           assert.ok(restart);
-          r.tools.push({ ...restart, time: new Date().toISOString() });
+          // A second activity: its own idempotency key (a retry of the first would share it).
+          r.tools.push({ ...restart, time: new Date().toISOString(), idempotency_key: `${r.incident_id}/${r.run_id}/99` });
         }),
         'action_repeated',
       ],
       [
         edited('crashloop', (r) => {
-          r.tools.push({ name: 'restart_container', arguments: { container: r.container_id }, verdict: 'allowed', code: null, result: null, time: new Date().toISOString(), replayed: false, mutating: true, approved_by: null });
+          r.tools.push({ name: 'restart_container', arguments: { container: r.container_id }, verdict: 'allowed', code: null, result: null, time: new Date().toISOString(), replayed: false, mutating: true, approved_by: null, idempotency_key: `${r.incident_id}/${r.run_id}/99` });
         }),
         'mutating_call_not_allowed',
       ],
