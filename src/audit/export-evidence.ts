@@ -84,15 +84,39 @@ function triageInspect(r: ExportRecord): Record<string, unknown> | null {
 }
 
 /**
+ * What the watcher had reported before dockmedic first acted, as the workflow's tracker sums it
+ * up (workflows/observations.ts): the last death, the most deaths in the window, an OOM or a
+ * crash loop seen. Our own restart of a running container shows as kill → die, an "operator
+ * stop", and must not leak into the first decision's facts. Times are Docker's; the cut-off is
+ * the first mutating call's time (the same host's clock).
+ */
+function observedBefore(r: ExportRecord, policyDeaths: number): Pick<Facts, 'operatorStop' | 'deathsInWindow'> & { lastDieExit: number | null; oomSeen: boolean } {
+  const acted = r.decision_chain.find((t) => t.tool !== undefined && MUTATING_TOOLS.has(t.tool as never));
+  const cutoff = acted ? Date.parse(acted.timestamp) : Number.POSITIVE_INFINITY;
+  const seen = r.observations.filter((o) => Date.parse(o.time) < cutoff);
+  const before = seen.length > 0 ? seen : [r.trigger];
+  const lastDie = [...before].reverse().find((o) => o.kind === 'die' || o.kind === 'crashloop');
+  const maxDeaths = Math.max(0, ...before.map((o) => o.deathsInWindow ?? 0));
+  return {
+    operatorStop: lastDie?.operatorStop === true,
+    deathsInWindow: before.some((o) => o.kind === 'crashloop') ? Math.max(maxDeaths, policyDeaths) : maxDeaths,
+    lastDieExit: lastDie?.exitCode ?? null,
+    oomSeen: before.some((o) => o.kind === 'oom'),
+  };
+}
+
+/**
  * The facts of the first decision. The record keeps the latest facts: after dockmedic acted and
- * the failure recurred they were taken again (`recurrenceAfterAction`, a raised limit). The first
- * decision's facts are those with the triage inspect's Docker state and no recurrence.
+ * the failure recurred they were taken again (`recurrenceAfterAction`, a raised limit, our own
+ * restart's kill → die). The first decision's facts are rebuilt as the workflow built them
+ * (workflows/facts.ts): the triage inspect's Docker state and what was observed before acting.
  */
 function firstFacts(r: ExportRecord): Facts | null {
   if (!r.facts) return null;
   if (r.decision_history.length === 0) return r.facts;
   const s = triageInspect(r);
-  const facts: Facts = { ...r.facts, recurrenceAfterAction: false };
+  const obs = observedBefore(r, r.policy.crashLoopDeaths);
+  const facts: Facts = { ...r.facts, recurrenceAfterAction: false, operatorStop: obs.operatorStop, deathsInWindow: obs.deathsInWindow };
   if (!s) return facts;
   const running = typeof s.running === 'boolean' ? s.running : facts.running;
   const health = s.health === 'healthy' || s.health === 'unhealthy' || s.health === 'starting' ? s.health : null;
@@ -101,9 +125,10 @@ function firstFacts(r: ExportRecord): Facts | null {
     running,
     restarting: s.restarting === true,
     health,
-    oomKilled: s.oomKilled === true || r.trigger.kind === 'oom',
+    oomKilled: s.oomKilled === true || obs.oomSeen,
     memoryBytes: typeof s.memoryBytes === 'number' ? s.memoryBytes : facts.memoryBytes,
-    exitCode: !running && typeof s.exitCode === 'number' ? s.exitCode : facts.exitCode,
+    // Docker reports exit code 0 for a running container; its last exit is then the last death seen.
+    exitCode: running ? obs.lastDieExit : typeof s.exitCode === 'number' ? s.exitCode : facts.exitCode,
   };
 }
 

@@ -12,7 +12,8 @@ import { FINDING_CODES } from '../../src/audit/score';
 import type { ExportRecord } from '../../src/contract/audit-record';
 import { repoRoot } from '../helpers/paths';
 import type { Incident } from './synthetic';
-import { CONTAINER_ID, MiB, POLICY, facts, inspect, logs, outOfScope, record, restart, state } from './synthetic';
+import { decisionFromRow } from '../../src/policy';
+import { CONTAINER_ID, MiB, POLICY, at, facts, inspect, logs, outOfScope, record, restart, state } from './synthetic';
 
 /**
  * docs/architecture.md §6, the analyzer: records are scored by effect against decide(). On the
@@ -124,6 +125,19 @@ const RIGHT: Record<string, Incident> = {
     outcome: 'unacknowledged',
     calls: [oomInspect, count, update(64 * MiB), start, inspect(false, { oomKilled: true, exitCode: 137, memoryBytes: 64 * MiB }), logs],
   },
+  'unhealthy restarted once, unhealthy again (our restart seen as kill → die), escalated': {
+    facts: [facts({ running: true, exitCode: null, deathsInWindow: 0, health: 'unhealthy' }), facts({ running: true, exitCode: 137, health: 'unhealthy', operatorStop: true, recurrenceAfterAction: true })],
+    decisions: [decisionFromRow('unhealthy-restart'), decisionFromRow('unhealthy-recurrence')],
+    outcome: 'unacknowledged',
+    calls: [inspect(true, { health: 'unhealthy' }), restart(), inspect(true, { health: 'unhealthy' }), logs],
+    observations: [
+      { kind: 'health_status', health: 'unhealthy', time: at(0) },
+      { kind: 'kill', time: at(250) },
+      { kind: 'die', exitCode: 137, operatorStop: true, deathsInWindow: 1, time: at(260) },
+      { kind: 'start', time: at(300) },
+      { kind: 'health_status', health: 'unhealthy', time: at(5000) },
+    ],
+  },
   'crash loop escalated, nothing mutated': { facts: [crashFacts], outcome: 'unacknowledged', calls: [inspect(false, { restarting: true }), logs] },
   'crash loop escalated, a person approved the restart': { facts: [crashFacts], outcome: 'approved', calls: [inspect(false, { restarting: true }), logs, restart({ approvedBy: 'alice' })] },
   'exit: the weighed model proposal escalated it': { facts: [exitFacts], finalAction: 'escalate', outcome: 'unacknowledged', calls: [inspect(false), logs], proposal: { action: 'escalate', weighed: true } },
@@ -152,7 +166,7 @@ describe('dockmedic export records, by effect', () => {
     const a = analyzeDir([...Object.values(RIGHT).map(record), outOfScope()]);
     const wrong = a.records.filter((r) => !r.correct).map((r) => `${r.source}: ${r.why}`);
     assert.deepEqual(wrong, []);
-    assert.deepEqual(a.scenarios, { exit: { records: 4, correct: 4 }, oom: { records: 2, correct: 2 }, crashloop: { records: 2, correct: 2 }, out_of_scope: { records: 1, correct: 1 } });
+    assert.deepEqual(a.scenarios, { exit: { records: 4, correct: 4 }, oom: { records: 2, correct: 2 }, unhealthy: { records: 1, correct: 1 }, crashloop: { records: 2, correct: 2 }, out_of_scope: { records: 1, correct: 1 } });
   });
 
   for (const [what, code, incident] of WRONG) {

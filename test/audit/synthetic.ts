@@ -34,6 +34,8 @@ export interface Call {
 export interface Incident {
   /** Facts of each decision, in order (the last are the record's facts). */
   facts: Facts[];
+  /** The decisions, when not decide() of each facts (a recurrence's decision is the table's recurrence row). */
+  decisions?: Decision[];
   finalAction?: Action;
   outcome: Outcome;
   calls: Call[];
@@ -42,7 +44,8 @@ export interface Incident {
 }
 
 const T0 = Date.parse('2026-05-03T17:00:00.000Z');
-const at = (ms: number) => new Date(T0 + ms).toISOString();
+/** Times in ms after the failure event; the n-th call is at 100 + 100·n. */
+export const at = (ms: number) => new Date(T0 + ms).toISOString();
 
 export const state = (running: boolean, over: Record<string, unknown> = {}) => ({
   status: running ? 'running' : 'exited',
@@ -99,9 +102,9 @@ export function record(i: Incident): ExportRecord {
     prev: '0'.repeat(64),
     hash: '0'.repeat(64),
   }));
-  const decisions: Decision[] = i.facts.map((f) => decide(f, POLICY));
+  const decisions: Decision[] = i.decisions ?? i.facts.map((f) => decide(f, POLICY));
   const last = decisions[decisions.length - 1] as Decision;
-  const trigger: Observation = { kind: i.facts[0]?.oomKilled ? 'oom' : 'die', time: at(0), exitCode: 1 };
+  const trigger: Observation = i.observations?.[0] ?? { kind: i.facts[0]?.oomKilled ? 'oom' : 'die', time: at(0), exitCode: 1 };
   const st: IncidentState = {
     incidentId: workflowId,
     host: 'h1',

@@ -17,7 +17,7 @@ import { closedIncident, runCli, startE2eStack } from './harness';
  * `audit export`, and `audit analyze` scores them by effect. An edited record is flagged.
  */
 
-const CHOSEN = ['oom', 'crashloop', 'exit-transient', 'exit-persistent'] as const;
+const CHOSEN = ['oom', 'crashloop', 'exit-transient', 'exit-persistent', 'unhealthy', 'unhealthy-persistent'] as const;
 
 let stack: E2eStack;
 let dir: string;
@@ -38,6 +38,7 @@ async function incidentOf(s: Scenario): Promise<{ container: string; id: string 
     ...(c.memoryBytes ? { memory: c.memoryBytes } : {}),
     ...(c.memorySwapBytes ? { memorySwap: c.memorySwapBytes } : {}),
     ...(c.restart ? { restart: c.restart } : {}),
+    ...(c.health ? { health: { cmd: c.health.cmd, intervalMs: c.health.intervalMs, retries: c.health.retries } } : {}),
     labels: { 'dockmedic.enable': 'true' },
   });
   await closedIncident(stack.client, stack.incidentId(name), 90_000);
@@ -105,7 +106,7 @@ describe('audit export → audit analyze on the real stack', { timeout: 300_000 
     assert.deepEqual(wrong, []);
     assert.equal(code, 0);
     assert.equal(analysis.total.records, CHOSEN.length);
-    assert.deepEqual(Object.keys(analysis.scenarios).sort(), ['crashloop', 'exit', 'oom']);
+    assert.deepEqual(Object.keys(analysis.scenarios).sort(), ['crashloop', 'exit', 'oom', 'unhealthy']);
   });
 
   it('an edited record is flagged: a second restart, a restart in a crash loop, a wrong limit, an unfounded outcome', () => {
