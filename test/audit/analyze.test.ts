@@ -163,7 +163,7 @@ const asRecord = (x: Incident | ExportRecord): ExportRecord => ('format' in x ? 
 
 describe('dockmedic export records, by effect', () => {
   it('right records are scored correct', () => {
-    const a = analyzeDir([...Object.values(RIGHT).map(record), outOfScope()]);
+    const a = analyzeDir([...Object.values(RIGHT).map((i) => record(i)), outOfScope()]);
     const wrong = a.records.filter((r) => !r.correct).map((r) => `${r.source}: ${r.why}`);
     assert.deepEqual(wrong, []);
     assert.deepEqual(a.scenarios, { exit: { records: 4, correct: 4 }, oom: { records: 2, correct: 2 }, unhealthy: { records: 1, correct: 1 }, crashloop: { records: 2, correct: 2 }, out_of_scope: { records: 1, correct: 1 } });
@@ -189,6 +189,14 @@ describe('dockmedic export records, by effect', () => {
     const [v] = analyzeDir([retried]).records;
     assert.equal(v?.correct, true, v?.why);
     assert.deepEqual(v?.mutatingCalls, { restart_container: 1 });
+  });
+
+  it("without the gateway's audit the workflow's own chain is the evidence, with the same verdicts", () => {
+    const incidents = [...Object.values(RIGHT), ...WRONG.flatMap(([, , i]) => ('format' in i ? [] : [i]))];
+    const verdicts = (gatewayAudit: boolean) =>
+      analyzeDir(incidents.map((i) => record(i, { gatewayAudit }))).records.map((r) => [r.correct, r.findings.map((f) => f.code)]);
+    assert.equal(record(incidents[0] as Incident, { gatewayAudit: false }).tools_source, 'decision_chain');
+    assert.deepEqual(verdicts(false), verdicts(true));
   });
 
   it('every kind of wrong has a case above', () => {

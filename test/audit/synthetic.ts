@@ -68,7 +68,8 @@ export const facts = (over: Partial<Facts> = {}): Facts => blankFacts({ exitCode
 
 const proposal = (action: Action): Proposal => ({ failureType: 'exit', proposedAction: action, rationale: 'synthetic', confidence: 0.9, evidence: [] });
 
-export function record(i: Incident): ExportRecord {
+/** `gatewayAudit: false`: as exported when the gateway's audit file could not be read. */
+export function record(i: Incident, opts: { gatewayAudit: boolean } = { gatewayAudit: true }): ExportRecord {
   const workflowId = `incident-h1-${CONTAINER}`;
   const runId = 'run-1';
   const chain: ToolCallRecord[] = i.calls.map((c, n) => ({
@@ -133,7 +134,7 @@ export function record(i: Incident): ExportRecord {
     escalation: { ladder: [{ name: 'l1', timeoutSeconds: 60 }], resolveTimeoutSeconds: 60 },
     llm: { enabled: false, maxTurns: 3 },
   };
-  return ExportRecordSchema.parse(exportRecord({ state: st, input, run: { workflowId, runId, startTime: at(0), closeTime: at(10_000) }, audit, drill: false }));
+  return ExportRecordSchema.parse(exportRecord({ state: st, input, run: { workflowId, runId, startTime: at(0), closeTime: at(10_000) }, audit: opts.gatewayAudit ? audit : null, drill: false }));
 }
 
 /** A record without facts: the triage inspect was refused (the container is not opted in). */
