@@ -39,7 +39,9 @@ function analyzeDir(records: unknown[]): Analysis {
 }
 
 function cli(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 30_000, env: { PATH: process.env.PATH ?? '', DOCKMEDIC_STATE_DIR: join(root, 'state') } });
+  // Temporal points nowhere: a command that got past its checks would fail on the connection instead.
+  const env = { PATH: process.env.PATH ?? '', DOCKMEDIC_STATE_DIR: join(root, 'state'), TEMPORAL_ADDRESS: '127.0.0.1:1' };
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 30_000, env });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -250,4 +252,22 @@ describe('audit analyze: input and exit codes', () => {
       assert.throws(() => readAuditRecords(path), BadAuditInput);
     }
   });
+});
+
+describe('audit export: bad options stop it before Temporal is asked, and nothing is written', () => {
+  for (const [args, mentions] of [
+    [['--since', 'yesterday'], '--since'],
+    [['--since', '-1h'], '--since'],
+    [['--host', 'a b'], '--host'],
+    [['--out', join('/nonexistent-dir', 'x.json')], '--out'],
+    [['--audit', join('/nonexistent-dir', 'gateway.jsonl')], '--audit'],
+  ] as const) {
+    it(`${args.join(' ')}`, () => {
+      const res = cli(['audit', 'export', ...args]);
+      assert.equal(res.status, 1, res.stderr);
+      assert.equal(res.stdout, '');
+      assert.ok(res.stderr.includes(mentions), res.stderr);
+      assert.ok(!res.stderr.includes('127.0.0.1:1'), `refused before connecting: ${res.stderr}`);
+    });
+  }
 });

@@ -38,7 +38,7 @@ function target(out: string | undefined): Target {
   if (out === undefined) return { kind: 'stdout' };
   if (out.endsWith('/') || (existsSync(out) && statSync(out).isDirectory())) return { kind: 'dir', path: out };
   const parent = dirname(out);
-  if (!existsSync(parent) || !statSync(parent).isDirectory()) throw new CliError(`--out: ${parent} is not a directory`, 2);
+  if (!existsSync(parent) || !statSync(parent).isDirectory()) throw new CliError(`--out: ${parent} is not a directory`);
   return { kind: 'file', path: out, array: out.endsWith('.json') };
 }
 
@@ -74,7 +74,7 @@ export function registerAuditExport(program: Command): void {
       const config = loadConfig();
       const auditFile = opts.audit ?? config.gateway.auditFile;
       const audit = readGatewayAudit(auditFile);
-      if (opts.audit && !audit.records) throw new CliError(`--audit: ${audit.why ?? auditFile}`, 2);
+      if (opts.audit && !audit.records) throw new CliError(`--audit: ${audit.why ?? auditFile}`);
       if (audit.why) process.stderr.write(`warning: the gateway audit ${audit.why}; tool calls come from the workflows' own records (tools_source decision_chain)\n`);
       const client = await connectTemporal(config);
       const records: ExportRecord[] = [];
