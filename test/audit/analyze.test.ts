@@ -12,7 +12,9 @@ import { FINDING_CODES } from '../../src/audit/score';
 import type { ExportRecord } from '../../src/contract/audit-record';
 import { repoRoot } from '../helpers/paths';
 import type { Incident } from './synthetic';
-import { decisionFromRow } from '../../src/policy';
+import { decide, decisionFromRow } from '../../src/policy';
+import { referenceFacts } from '../../src/audit/reference-evidence';
+import { ReferenceRecordSchema } from '../../src/contract/audit-record';
 import { CONTAINER_ID, MiB, POLICY, at, facts, inspect, logs, outOfScope, record, restart, state } from './synthetic';
 
 /**
@@ -99,6 +101,26 @@ describe('the reference records (seed-audit/before-fixes), by effect', () => {
     const ours = new Map(analysis().records.map((r) => [r.id, r.correct]));
     for (const row of rows) assert.equal(ours.get(row[1] ?? ''), row[6] === 'Yes', `${row[1]}`);
   });
+});
+
+describe('reference alerts → facts → the policy', () => {
+  const alert = (status: string, description: string) =>
+    ReferenceRecordSchema.parse({ timestamp: 't', incident_id: 'i', agent_id: 'a', alert: { status, description, container_id: 'c' }, decision_chain: [], resolved: false });
+  for (const [status, description, rule] of [
+    ['OOMKilled', 'Docker container crashed with OOMKilled', 'oom-raise'],
+    ['exited', 'Docker container exited with error code 137', 'oom-raise'],
+    ['exited', 'killed: out of memory', 'oom-raise'],
+    ['CrashLoopBackOff', 'Docker container is in CrashLoopBackOff - exits immediately', 'crashloop'],
+    ['unhealthy', 'health check failing', 'unhealthy-restart'],
+    ['exited', 'Docker container exited with error code 3', 'exit-restart'],
+    ['exited', 'Docker container exited', 'exit-restart'],
+    ['exited', 'Docker container exited with code 0', 'clean-exit'],
+    ['paused', 'something odd', 'uncertain'],
+  ] as const) {
+    it(`${status}: ${description} → ${rule}`, () => {
+      assert.equal(decide(referenceFacts(alert(status, description), POLICY).facts, POLICY).rule, rule);
+    });
+  }
 });
 
 const exitFacts = facts();
@@ -216,12 +238,17 @@ describe('dockmedic export records, by effect', () => {
 
 describe('audit analyze: input and exit codes', () => {
   it('exit 0 when all are correct, 1 when some are wrong, with --json per record', () => {
-    const good = join(root, 'good.jsonl');
-    writeFileSync(good, Object.values(RIGHT).map((i) => JSON.stringify(record(i))).join('\n'));
-    const ok = cli(['audit', 'analyze', good, '--json']);
-    assert.equal(ok.status, 0, ok.stderr);
-    const parsed = JSON.parse(ok.stdout) as Analysis;
-    assert.equal(parsed.records.length, Object.keys(RIGHT).length);
+    const lines = join(root, 'good.jsonl');
+    writeFileSync(lines, Object.values(RIGHT).map((i) => JSON.stringify(record(i))).join('\n'));
+    const array = join(root, 'good.json');
+    writeFileSync(array, JSON.stringify(Object.values(RIGHT).map((i) => record(i))));
+    for (const good of [lines, array]) {
+      const ok = cli(['audit', 'analyze', good, '--json']);
+      assert.equal(ok.status, 0, ok.stderr);
+      const parsed = JSON.parse(ok.stdout) as Analysis;
+      assert.equal(parsed.records.length, Object.keys(RIGHT).length);
+      assert.ok(parsed.records.every((r) => r.correct));
+    }
     const some = cli(['audit', 'analyze', SEED]);
     assert.equal(some.status, 1, some.stderr);
   });
