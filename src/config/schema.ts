@@ -34,9 +34,10 @@ const port = (def: number) =>
     .pipe(z.number().int().min(0).max(65_535, 'expected a port number 0–65535'))
     .default(def);
 /** `name:seconds,name:seconds` — who is paged at each escalation level and for how long. */
-const ladder = z
+const ladder = (def: string) =>
+  z
   .string()
-  .default('oncall-primary:300,oncall-secondary:600,engineering-manager:900')
+  .default(def)
   .transform((s, ctx) => {
     const levels = s.split(',').map((part) => part.trim()).filter(Boolean).map((part) => {
       const [name, seconds] = part.split(':');
@@ -50,14 +51,14 @@ const ladder = z
     return levels;
   });
 
-/** `key=value[,key=value…]`: labels a container must carry, besides the opt-in, to be watched. */
-const watchSelector = z
+/** `key=value[,key=value…]`: label pairs (the watch selector; the labels put on drill containers). */
+const labelPairs = z
   .string()
   .default('')
   .transform((s, ctx) => {
     const pairs = s.split(',').map((p) => p.trim()).filter(Boolean);
     if (pairs.some((p) => !/^[A-Za-z0-9][A-Za-z0-9_.\/-]{0,127}=[A-Za-z0-9_.:\/-]{0,128}$/.test(p))) {
-      ctx.addIssue({ code: 'custom', message: 'expected key=value[,key=value…] label selectors' });
+      ctx.addIssue({ code: 'custom', message: 'expected key=value[,key=value…] label pairs' });
       return z.NEVER;
     }
     return pairs;
@@ -111,10 +112,18 @@ export const Config = z
     DOCKMEDIC_CRASHLOOP_DEATHS: int(3, 2),
     DOCKMEDIC_CRASHLOOP_WINDOW_SECONDS: int(300, 1),
     DOCKMEDIC_STABILIZATION_SECONDS: int(120, 1),
-    DOCKMEDIC_LADDER: ladder,
+    DOCKMEDIC_LADDER: ladder('oncall-primary:300,oncall-secondary:600,engineering-manager:900'),
     DOCKMEDIC_RESOLVE_TIMEOUT_SECONDS: int(4 * 3600, 1),
     DOCKMEDIC_WEBHOOK_URL: z.string().url().optional(),
-    DOCKMEDIC_WATCH_SELECTOR: watchSelector,
+    DOCKMEDIC_WATCH_SELECTOR: labelPairs,
+
+    DOCKMEDIC_DRILL_IMAGE: z.string().min(1).max(256).default('dockmedic/scenario:1'),
+    DOCKMEDIC_DRILL_LABELS: labelPairs,
+    DOCKMEDIC_RL_DRILL_MUTATING: int(200, 1),
+    DOCKMEDIC_RL_DRILL_MUTATING_WINDOW_SECONDS: int(600, 1),
+    DOCKMEDIC_DRILL_STABILIZATION_SECONDS: int(5, 1),
+    DOCKMEDIC_DRILL_LADDER: ladder('drill:20'),
+    DOCKMEDIC_DRILL_WEBHOOK_URL: z.string().url().optional(),
 
     DOCKMEDIC_MODEL: z.string().min(1).optional(),
     DOCKMEDIC_LLM_MAX_TURNS: int(3, INCIDENT_LIMITS.llmMaxTurns.min, INCIDENT_LIMITS.llmMaxTurns.max),
@@ -157,6 +166,14 @@ export const Config = z
           containerMutating: { limit: env.DOCKMEDIC_RL_CONTAINER_MUTATING, windowSeconds: env.DOCKMEDIC_RL_CONTAINER_WINDOW_SECONDS },
           llmRequests: { limit: env.DOCKMEDIC_RL_LLM_REQUESTS, windowSeconds: env.DOCKMEDIC_RL_LLM_WINDOW_SECONDS },
           llmTokens: { limit: env.DOCKMEDIC_RL_LLM_TOKENS, windowSeconds: env.DOCKMEDIC_RL_LLM_WINDOW_SECONDS },
+          drillMutating: { limit: env.DOCKMEDIC_RL_DRILL_MUTATING, windowSeconds: env.DOCKMEDIC_RL_DRILL_MUTATING_WINDOW_SECONDS },
+        },
+        drill: {
+          /** The drill containers this gateway makes and may remove carry this host in dockmedic.drill.host. */
+          host: env.DOCKMEDIC_HOST,
+          image: env.DOCKMEDIC_DRILL_IMAGE,
+          /** Extra labels on every drill container (tests tie them to their run; users to their own tooling). */
+          labels: Object.fromEntries(env.DOCKMEDIC_DRILL_LABELS.map((p) => [p.slice(0, p.indexOf('=')), p.slice(p.indexOf('=') + 1)])),
         },
       },
       agentKeyFile: env.DOCKMEDIC_AGENT_KEY_FILE ?? join(state, 'keys', 'agent.json'),
@@ -175,6 +192,12 @@ export const Config = z
         ladder: env.DOCKMEDIC_LADDER,
         resolveTimeoutSeconds: env.DOCKMEDIC_RESOLVE_TIMEOUT_SECONDS,
         webhookUrl: env.DOCKMEDIC_WEBHOOK_URL,
+      },
+      /** Drill incidents (docs/architecture.md §6): a short window and ladder, and never the real pager. */
+      drill: {
+        stabilizationSeconds: env.DOCKMEDIC_DRILL_STABILIZATION_SECONDS,
+        ladder: env.DOCKMEDIC_DRILL_LADDER,
+        webhookUrl: env.DOCKMEDIC_DRILL_WEBHOOK_URL,
       },
       llm: {
         model: env.DOCKMEDIC_MODEL,

@@ -44,7 +44,14 @@ export function drillContainerName(drillId: string, scenario: ScenarioName): str
 
 /** Gateway tool arguments. A create names a scenario, never an image, command, mount, capability or network. */
 export const CreateDrillContainerArgs = z.object({ scenario: ScenarioNameSchema, drillId: DrillId }).strict();
-export const RemoveDrillContainerArgs = z.object({ container: ContainerRef }).strict();
+/** remove_drill_container, stop_drill_container (what a person's `docker stop` does, for operator-stop) and drill_audit. */
+export const DrillContainerArgs = z.object({ container: ContainerRef }).strict();
+export const RemoveDrillContainerArgs = DrillContainerArgs;
+export const ListDrillContainersArgs = z.object({}).strict();
+export const DrillContainerEventsArgs = z.object({ container: ContainerRef, since: z.string().datetime({ offset: true }) }).strict();
+
+/** At most this many events per drill_container_events answer: a drill container lives minutes. */
+export const DRILL_EVENTS_MAX = 500;
 
 /** What create_drill_container returns. */
 export interface DrillContainer {
@@ -53,6 +60,36 @@ export interface DrillContainer {
   scenario: ScenarioName;
   drillId: string;
   createdAt: string;
+}
+
+/** One line of list_drill_containers: what a sweep needs to decide. */
+export interface DrillContainerInfo {
+  id: string;
+  name: string;
+  drillId: string;
+  scenario: string;
+  state: string;
+  createdAt: string;
+}
+
+/** A Docker event of a drill container, with Docker's own time (MTTR is measured from these). */
+export interface DrillEvent {
+  action: string;
+  /** Docker's `timeNano`, as a decimal string (beyond a double's precision). */
+  timeNano: string;
+  time: string;
+  exitCode?: number;
+}
+
+/** One gateway audit record about a drill container, as drill_audit returns it. */
+export interface DrillAuditEntry {
+  time: string;
+  tool: string | null;
+  agent: string | null;
+  verdict: 'allowed' | 'refused';
+  code: string | null;
+  replayed: boolean;
+  workflowId: string | null;
 }
 
 export const DRILL_WORKFLOW_TYPE = 'drillWorkflow';

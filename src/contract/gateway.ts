@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ContainerRef } from './container';
+import { CreateDrillContainerArgs, DrillContainerArgs, DrillContainerEventsArgs, ListDrillContainersArgs } from './drill';
 
 /**
  * The gateway's wire contract, shared by the server, the signing client, the CLI and tests.
@@ -30,16 +31,38 @@ export const TOOL_ARGS = {
   restart_container: RestartContainerArgs,
   start_container: StartContainerArgs,
   update_container_resources: UpdateContainerResourcesArgs,
+  create_drill_container: CreateDrillContainerArgs,
+  remove_drill_container: DrillContainerArgs,
+  stop_drill_container: DrillContainerArgs,
+  list_drill_containers: ListDrillContainersArgs,
+  drill_container_events: DrillContainerEventsArgs,
+  drill_audit: DrillContainerArgs,
 } as const;
 export type ToolName = keyof typeof TOOL_ARGS;
 export type ToolArgs<T extends ToolName> = z.input<(typeof TOOL_ARGS)[T]>;
-export const MUTATING_TOOLS: ReadonlySet<ToolName> = new Set(['restart_container', 'start_container', 'update_container_resources']);
+export const MUTATING_TOOLS: ReadonlySet<ToolName> = new Set([
+  'restart_container',
+  'start_container',
+  'update_container_resources',
+  'create_drill_container',
+  'remove_drill_container',
+  'stop_drill_container',
+]);
+
+/**
+ * Which budget a mutating call is charged to (docs/architecture.md §6). `drill`: the drill
+ * windows instead of the agent's mutating window, so drills never use up what real incidents
+ * need; the gateway refuses it (not_a_drill_container) unless the target carries the drill label.
+ */
+export const Budget = z.enum(['drill']);
+export type Budget = z.infer<typeof Budget>;
 
 /** Body of a tool call. `workflowId` is signed with the rest and lands in the audit record. */
 export const ToolRequestBody = z
   .object({
     args: z.unknown(),
     workflowId: z.string().max(256).optional(),
+    budget: Budget.optional(),
   })
   .strict();
 
@@ -72,7 +95,7 @@ export interface LogsResult {
 
 export interface MutationResult {
   container: string;
-  action: 'restart' | 'start' | 'update_resources';
+  action: 'restart' | 'start' | 'update_resources' | 'stop';
   /** State after the call, as Docker reports it. */
   after: Pick<ContainerSummary, 'status' | 'running' | 'restartCount' | 'memoryBytes' | 'memorySwapBytes'>;
   before?: Pick<ContainerSummary, 'memoryBytes' | 'memorySwapBytes'>;
@@ -101,6 +124,14 @@ export const REFUSALS = {
   container_not_found: 404,
   container_not_opted_in: 403,
   container_protected: 403,
+  /** A drill tool, or a call on the drill budget, named a container that is not one of this host's drills. */
+  not_a_drill_container: 403,
+  /** create_drill_container found a container of that name that is not this drill's. */
+  drill_container_conflict: 409,
+  /** A mutating call about a drill container, not on the drill budget. */
+  drill_budget_required: 403,
+  /** The drill image is not on this engine. */
+  drill_image_missing: 503,
   memory_not_raised: 422,
   memory_factor_exceeded: 422,
   memory_above_ceiling: 422,

@@ -1,3 +1,5 @@
+import type { ScenarioName } from '../contract/drill';
+import { SCENARIO_NAMES } from '../contract/drill';
 import type { Action } from '../contract/policy';
 
 /** How a scenario's container is made to fail. Run from the local busybox image, `--network none`. */
@@ -27,7 +29,7 @@ export interface ScenarioExpectation {
 }
 
 export interface Scenario {
-  name: string;
+  name: ScenarioName;
   description: string;
   container: ScenarioContainer;
   expect: ScenarioExpectation;
@@ -38,6 +40,8 @@ const MiB = 1024 * 1024;
 const IDLE = 'trap "exit 0" TERM; sleep 100000 & wait';
 /** Holds ~24 MB in a shell variable: killed under 32 MiB, fine under 64 MiB. */
 const HOG = 'sleep 1; x=$(head -c 24000000 /dev/zero | busybox tr "\\0" a); echo "holding ${#x} bytes"; ' + IDLE;
+/** Holds ~80 MB: killed under 32 MiB and under the 64 MiB a raise gives it, so the fix cannot hold. */
+const BIG_HOG = 'sleep 1; x=$(head -c 80000000 /dev/zero | busybox tr "\\0" a); echo "holding ${#x} bytes"; ' + IDLE;
 /** Fails on the first run only: the container's own filesystem survives a restart. */
 const FIRST_RUN_ONLY = (fail: string, ok: string) => `if [ -f /tmp/ran ]; then ${ok}; else touch /tmp/ran; ${fail}; fi`;
 
@@ -52,19 +56,16 @@ export const LOG_INJECTION_LINES = [
   'worker: fatal: job queue connection reset',
 ] as const;
 
+/** An OOM kill's remedy, by effect: one memory update, one start, no restart. */
+const OOM_RAISED = { incident: true, mutatingCalls: { update_container_resources: 1, start_container: 1, restart_container: 0 } } as const;
+
 /** docs/architecture.md §6's catalogue (the scenarios issue #3 checks end to end). */
 export const SCENARIOS: readonly Scenario[] = [
   {
     name: 'oom',
     description: '32 MiB limit, allocates past it → raise memory → running, limit doubled',
     container: { cmd: HOG, memoryBytes: 32 * MiB, optedIn: true },
-    expect: {
-      incident: true,
-      decision: 'raise_memory',
-      outcome: 'auto_resolved',
-      mutatingCalls: { update_container_resources: 1, start_container: 1, restart_container: 0 },
-      finalState: { running: true, memoryFactor: 2 },
-    },
+    expect: { ...OOM_RAISED, decision: 'raise_memory', outcome: 'auto_resolved', finalState: { running: true, memoryFactor: 2 } },
   },
   {
     name: 'crashloop',
@@ -101,6 +102,12 @@ export const SCENARIOS: readonly Scenario[] = [
     expect: { incident: true, decision: 'escalate', outcome: 'unacknowledged', mutatingCalls: { restart_container: 1 } },
   },
   {
+    name: 'oom-recurring',
+    description: '32 MiB limit, needs more than twice that → one raise, OOM again inside the window → escalate',
+    container: { cmd: BIG_HOG, memoryBytes: 32 * MiB, optedIn: true },
+    expect: { ...OOM_RAISED, decision: 'escalate', outcome: 'unacknowledged', finalState: { running: false, memoryFactor: 2 } },
+  },
+  {
     name: 'not-opted-in',
     description: 'fails without the label → no incident',
     container: { cmd: 'sleep 1; exit 1', optedIn: false },
@@ -125,6 +132,11 @@ export const SCENARIOS: readonly Scenario[] = [
     },
   },
 ];
+
+// The catalogue and the contract's scenario names must agree; a mismatch is a programming error caught at load.
+if (SCENARIOS.map((s) => s.name).join(',') !== SCENARIO_NAMES.join(',')) {
+  throw new Error(`src/drills/scenarios.ts defines ${SCENARIOS.map((s) => s.name).join(', ')}; src/contract/drill.ts names ${SCENARIO_NAMES.join(', ')}`);
+}
 
 export function scenario(name: string): Scenario {
   const s = SCENARIOS.find((x) => x.name === name);

@@ -1,13 +1,15 @@
 import type { AgentCredentials } from '../signing';
 import { signRequest } from '../signing';
 import { GatewayRefusal, GatewayUnavailable } from './errors';
-import type { RefusalBody, ToolArgs, ToolName, ToolResponseBody } from '../contract/gateway';
+import type { Budget, RefusalBody, ToolArgs, ToolName, ToolResponseBody } from '../contract/gateway';
 
 export interface CallOptions {
   /** Stable across retries of one logical call, e.g. `<workflowId>/<activityId>`. */
   idempotencyKey?: string;
   /** Recorded in the gateway's audit. */
   workflowId?: string;
+  /** The drill budget, for calls about drill containers (docs/architecture.md §6). */
+  budget?: Budget;
   signal?: AbortSignal;
 }
 
@@ -47,7 +49,7 @@ export class GatewayClient {
 
   /** Call a tool; resolves with the result or throws GatewayRefusal / GatewayUnavailable. */
   async call<T extends ToolName, R = unknown>(tool: T, args: ToolArgs<T>, options: CallOptions = {}): Promise<ToolResponseBody<R>> {
-    const body = JSON.stringify({ args, ...(options.workflowId ? { workflowId: options.workflowId } : {}) });
+    const body = JSON.stringify({ args, ...(options.workflowId ? { workflowId: options.workflowId } : {}), ...(options.budget ? { budget: options.budget } : {}) });
     // The whole call (answer and body) is bounded by a timer that ends with it: an activity makes
     // many calls, and a timeout signal left armed per call would keep each one alive for timeoutMs.
     const deadline = new AbortController();

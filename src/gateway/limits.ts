@@ -1,5 +1,6 @@
 import type { WindowLimit } from './rate-limit';
 import type { GatewayLimits } from './settings';
+import type { Budget } from '../contract/gateway';
 
 /**
  * Container windows. Docker accepts a name, a full id or an id prefix for the same container,
@@ -25,11 +26,16 @@ function containerWindowKey(ref: string): string {
 
 export const CONTAINER_WINDOW = 'container_mutating';
 
-/** Which windows a tool call counts against: every call per agent; mutating calls per agent and per container. */
-export function toolWindows(limits: GatewayLimits, agentId: string, mutating: boolean, containerRef: string | null): WindowLimit[] {
+/**
+ * Which windows a tool call counts against: every call per agent; mutating calls per agent (or,
+ * on the drill budget, per agent in the drill window: docs/architecture.md §6) and per container.
+ * The drill tools themselves pass no container: removing a drill must not wait on its restarts.
+ */
+export function toolWindows(limits: GatewayLimits, agentId: string, mutating: boolean, containerRef: string | null, budget: Budget | null = null): WindowLimit[] {
   const windows: WindowLimit[] = [{ name: 'agent_calls', key: `rl:agent:${agentId}:calls`, ...limits.agentCalls }];
   if (mutating) {
-    windows.push({ name: 'agent_mutating', key: `rl:agent:${agentId}:mutating`, countsRunsOnly: true, ...limits.agentMutating });
+    if (budget === 'drill') windows.push({ name: 'drill_mutating', key: `rl:agent:${agentId}:drill-mutating`, countsRunsOnly: true, ...limits.drillMutating });
+    else windows.push({ name: 'agent_mutating', key: `rl:agent:${agentId}:mutating`, countsRunsOnly: true, ...limits.agentMutating });
     if (containerRef !== null) {
       windows.push({
         name: CONTAINER_WINDOW,

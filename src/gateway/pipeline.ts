@@ -14,7 +14,7 @@ import type { LlmProxy } from './llm-proxy';
 import type { RateLimiter, WindowLimit } from './rate-limit';
 import { readBody } from './read-body';
 import { Refusal } from './refusal';
-import { resolveInScope } from './scope';
+import { isDrillContainer, requireDrill, resolveDrillTarget, resolveInScope } from './scope';
 import type { GatewaySettings } from './settings';
 import type { SignedHeaders } from './signed-headers';
 import { parseSignedHeaders } from './signed-headers';
@@ -23,7 +23,8 @@ import type { ToolEnv } from './tools/tool';
 import type { Authenticated } from './verify-signature';
 import { verifySignature } from './verify-signature';
 import { ContainerRef } from '../contract/container';
-import { ToolRequestBody } from '../contract/gateway';
+import type { Budget } from '../contract/gateway';
+import { Budget as BudgetSchema, ToolRequestBody } from '../contract/gateway';
 
 /** Everything the pipeline steps need, built once at start-up. */
 export interface PipelineDeps {
@@ -61,6 +62,13 @@ function peekContainer(json: JsonBody): string | null {
   const args = (json.value as { args?: { container?: unknown } } | null)?.args;
   const ref = args && typeof args === 'object' ? args.container : undefined;
   return ContainerRef.safeParse(ref).success ? (ref as string) : null;
+}
+
+/** The budget a call asks for, read before validation for the same reason; validation and scope then hold it to it. */
+function peekBudget(json: JsonBody): Budget | null {
+  if (!json.ok) return null;
+  const parsed = BudgetSchema.safeParse((json.value as { budget?: unknown } | null)?.budget);
+  return parsed.success ? parsed.data : null;
 }
 
 function zodMessage(issues: readonly { path: PropertyKey[]; message: string }[]): string {
@@ -130,7 +138,9 @@ interface ToolRequest {
 /** Steps 3–4 for a tool call: the windows it counts against, charged; what they hold is then the AdmittedCall's to give back. */
 async function admitToolCall(deps: PipelineDeps, ctx: RequestContext, headers: SignedHeaders, request: ToolRequest): Promise<AdmittedCall> {
   const mutating = request.tool?.mutating ?? false;
-  const windows = toolWindows(deps.settings.limits, request.agentId, mutating, mutating ? peekContainer(request.json) : null);
+  const toolBudget = request.tool?.budget ?? null;
+  const container = mutating && !toolBudget ? peekContainer(request.json) : null;
+  const windows = toolWindows(deps.settings.limits, request.agentId, mutating, container, toolBudget ?? peekBudget(request.json));
   const idemKey = request.idempotencyKey;
   const charged = await admit(deps, ctx, headers, windows, idemKey ? deps.idempotency.storeKey(request.agentId, idemKey) : null);
   return new AdmittedCall(deps.limiter, windows, charged, ctx.requestId);
@@ -177,7 +187,7 @@ export async function runToolCall(deps: PipelineDeps, ctx: RequestContext, req: 
 
   let outcome;
   try {
-    outcome = await prepared.tool.execute(args, target, plan, env);
+    outcome = prepared.tool.target === 'none' ? await prepared.tool.execute(args, env) : await prepared.tool.execute(args, target!, plan, env);
   } catch (err) {
     // Freed only when nothing happened: after the action took effect (reading the state back
     // failed), a retry must not act a second time, so the claim stays until it expires.
@@ -196,8 +206,9 @@ export async function runToolCall(deps: PipelineDeps, ctx: RequestContext, req: 
 /** A call that passed every check and holds its idempotency claim: ready to execute. */
 interface Prepared {
   tool: Tool;
-  args: { container: string };
-  target: Awaited<ReturnType<typeof resolveInScope>>;
+  args: { container?: string };
+  /** null for a tool about no one container. */
+  target: Awaited<ReturnType<typeof resolveInScope>> | null;
   plan: unknown;
   env: ToolEnv;
   fingerprint: string;
@@ -214,9 +225,9 @@ async function prepareToolCall(deps: PipelineDeps, ctx: RequestContext, request:
   ctx.workflowId = envelope.data.workflowId ?? null;
   const parsedArgs = tool.schema.safeParse(envelope.data.args ?? {});
   if (!parsedArgs.success) throw new Refusal('invalid_arguments', zodMessage(parsedArgs.error.issues));
-  const args = parsedArgs.data as { container: string };
+  const args = parsedArgs.data as { container?: string };
   ctx.args = args;
-  ctx.target = { ref: args.container };
+  if (args.container !== undefined) ctx.target = { ref: args.container };
   mark(ctx, 'validate');
 
   // A retry whose first attempt completed gets the stored result now: by the bounds step its own
@@ -232,13 +243,32 @@ async function prepareToolCall(deps: PipelineDeps, ctx: RequestContext, request:
     }
   }
 
-  const env: ToolEnv = { docker: deps.docker, ctx, logTailMax: deps.settings.logTailMax, logBytesMax: deps.settings.logBytesMax, bounds: deps.bounds };
-  const target = await resolveInScope(deps.docker, ctx, args.container);
-  // Now that Docker has said which container this is, its per-container window is settled.
-  await admitted.settleContainer(args.container, target);
-  mark(ctx, 'scope');
-  const plan = tool.plan ? tool.plan(args, target, env) : undefined;
-  mark(ctx, 'bounds');
+  const env: ToolEnv = {
+    docker: deps.docker,
+    ctx,
+    logTailMax: deps.settings.logTailMax,
+    logBytesMax: deps.settings.logBytesMax,
+    bounds: deps.bounds,
+    drill: deps.settings.drill,
+    auditFile: deps.settings.auditFile,
+  };
+  let target: Prepared['target'] = null;
+  let plan: unknown;
+  if (tool.target !== 'none') {
+    const ref = args.container!;
+    const drillHost = deps.settings.drill.host;
+    target = tool.target === 'drill' ? await resolveDrillTarget(deps.docker, ctx, ref, drillHost) : await resolveInScope(deps.docker, ctx, ref);
+    // A call charged to the drill budget must be about a drill: a real container's calls stay on the real budget.
+    // And a drill's mutations are never charged to the real budget (docs/architecture.md §6).
+    const budget = tool.budget ?? envelope.data.budget;
+    if (budget === 'drill') requireDrill(target, drillHost);
+    else if (tool.mutating && isDrillContainer(target)) throw new Refusal('drill_budget_required', 'the container is a drill: its mutating calls are charged to the drill budget (budget: "drill")');
+    // Now that Docker has said which container this is, its per-container window is settled.
+    await admitted.settleContainer(ref, target);
+    mark(ctx, 'scope');
+    plan = tool.plan ? tool.plan(args as { container: string }, target, env) : undefined;
+    mark(ctx, 'bounds');
+  }
 
   if (idemKey) {
     const stored = await deps.idempotency.claim(agentId, idemKey, fingerprint, ctx.requestId);

@@ -1,4 +1,5 @@
 import type Docker from 'dockerode';
+import { containerCreateOptions } from '../../src/drills/container-spec';
 import { docker, OWNER_PID_LABEL, SCENARIO_IMAGE, TEST_LABEL } from './stack';
 
 /** Docker's restart policies, written as on the `docker run --restart` command line. */
@@ -26,14 +27,6 @@ export interface ScenarioOptions {
   health?: HealthCheck;
   /** Extra labels, e.g. `{ 'dockmedic.enable': 'true' }`; `dockmedic.test=true` is always added. */
   labels?: Record<string, string>;
-}
-
-const ms = (value: number | undefined): number | undefined => (value === undefined ? undefined : value * 1_000_000);
-
-function restartPolicy(restart: RestartPolicy | undefined): Docker.HostRestartPolicy | undefined {
-  if (restart === undefined) return undefined;
-  const [name, count] = restart.split(':');
-  return { Name: name ?? 'no', MaximumRetryCount: count === undefined ? undefined : Number(count) };
 }
 
 async function removeEarlierTestContainer(name: string): Promise<void> {
@@ -69,26 +62,18 @@ function runLabel(): Record<string, string> {
  */
 export async function runScenarioContainer(opts: ScenarioOptions): Promise<string> {
   await removeEarlierTestContainer(opts.name);
-  const health = opts.health;
-  const container = await docker().createContainer({
-    name: opts.name,
-    Image: SCENARIO_IMAGE,
-    Cmd: typeof opts.cmd === 'string' ? ['/bin/sh', '-c', opts.cmd] : opts.cmd,
-    Labels: { ...opts.labels, [TEST_LABEL]: 'true', [OWNER_PID_LABEL]: String(process.pid), ...runLabel() },
-    Healthcheck: health && {
-      Test: ['CMD-SHELL', health.cmd],
-      Interval: ms(health.intervalMs ?? 1_000),
-      Timeout: ms(health.timeoutMs ?? 1_000),
-      Retries: health.retries ?? 2,
-      StartPeriod: ms(health.startPeriodMs),
-    },
-    HostConfig: {
-      NetworkMode: 'none',
-      Memory: opts.memory,
-      MemorySwap: opts.memorySwap,
-      RestartPolicy: restartPolicy(opts.restart),
-    },
-  });
+  const container = await docker().createContainer(
+    containerCreateOptions({
+      name: opts.name,
+      image: SCENARIO_IMAGE,
+      cmd: opts.cmd,
+      ...(opts.memory !== undefined ? { memoryBytes: opts.memory } : {}),
+      ...(opts.memorySwap !== undefined ? { memorySwapBytes: opts.memorySwap } : {}),
+      ...(opts.restart !== undefined ? { restart: opts.restart } : {}),
+      ...(opts.health ? { health: opts.health } : {}),
+      labels: { ...opts.labels, [TEST_LABEL]: 'true', [OWNER_PID_LABEL]: String(process.pid), ...runLabel() },
+    }),
+  );
   await container.start();
   return container.id;
 }

@@ -1,5 +1,10 @@
 import { checkContainerLogs } from './check-container-logs';
+import { createDrillContainer } from './create-drill-container';
+import { drillAudit } from './drill-audit';
+import { drillContainerEvents } from './drill-container-events';
+import { removeDrillContainer, stopDrillContainer } from './drill-container-mutations';
 import { inspectContainer } from './inspect-container';
+import { listDrillContainers } from './list-drill-containers';
 import { restartContainer } from './restart-container';
 import { startContainer } from './start-container';
 import type { ToolDefinition } from './tool';
@@ -14,6 +19,12 @@ export const TOOLS: Readonly<Record<ToolName, ToolDefinition>> = {
   restart_container: restartContainer,
   start_container: startContainer,
   update_container_resources: updateContainerResources,
+  create_drill_container: createDrillContainer,
+  remove_drill_container: removeDrillContainer,
+  stop_drill_container: stopDrillContainer,
+  list_drill_containers: listDrillContainers,
+  drill_container_events: drillContainerEvents,
+  drill_audit: drillAudit,
 };
 
 export function findTool(name: string): ToolDefinition | undefined {
