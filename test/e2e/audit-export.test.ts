@@ -17,7 +17,7 @@ import { closedIncident, runCli, startE2eStack } from './harness';
  * `audit export`, and `audit analyze` scores them by effect. An edited record is flagged.
  */
 
-const CHOSEN = ['oom', 'crashloop', 'exit-transient', 'exit-persistent', 'unhealthy', 'unhealthy-persistent'] as const;
+const CHOSEN = ['oom', 'oom-recurring', 'crashloop', 'exit-transient', 'exit-persistent', 'unhealthy', 'unhealthy-persistent'] as const;
 
 let stack: E2eStack;
 let dir: string;
@@ -94,6 +94,11 @@ describe('audit export → audit analyze on the real stack', { timeout: 300_000 
     const oom = records.get('oom');
     const update = oom?.tools.find((t) => t.name === 'update_container_resources');
     assert.equal(update?.arguments.memoryBytes, (scenario('oom').container.memoryBytes ?? 0) * 2, 'the OOM update asked for twice the limit');
+    // The recurring OOM: the record's facts are the re-taken ones (the raised limit), and the analyzer must still expect one raise from 32 MiB.
+    const recurring = records.get('oom-recurring');
+    assert.equal(recurring?.facts?.memoryBytes, (scenario('oom-recurring').container.memoryBytes ?? 0) * 2);
+    assert.equal(recurring?.facts?.recurrenceAfterAction, true);
+    assert.equal(recurring?.tools.filter((t) => t.name === 'update_container_resources' && t.verdict === 'allowed').length, 1);
     const fixed = records.get('exit-transient');
     assert.equal(fixed?.outcome, 'auto_resolved');
     assert.ok(typeof fixed?.mttr_ms === 'number' && fixed.mttr_ms > 0, `MTTR measured from Docker's event times (${String(fixed?.mttr_ms)})`);
