@@ -6,8 +6,9 @@ import { blankFacts, stateAfterFirstMutation } from './evidence';
 
 /**
  * dockmedic's own export (docs/architecture.md §6): the calls are the gateway's audit of them
- * (what reached Docker), the facts are the workflow's, and the container states are what the
- * gateway's inspect and mutation results reported.
+ * (what reached Docker), the facts and the container states after acting are the workflow's
+ * record of Docker's answers (its decision chain: the gateway's audit keeps inspect results
+ * short, without health).
  */
 
 type ChainTurn = ExportRecord['decision_chain'][number];
