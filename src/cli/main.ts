@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { registerAudit } from './commands/audit';
+import { registerAuditAnalyze } from './commands/audit-analyze';
+import { registerAuditExport } from './commands/audit-export';
 import { registerDoctor } from './commands/doctor';
 import { registerDrill } from './commands/drill';
 import { registerGateway } from './commands/gateway';
@@ -22,6 +24,8 @@ const COMMANDS: ((program: Command) => void)[] = [
   registerIncidents,
   registerRespond,
   registerAudit,
+  registerAuditExport,
+  registerAuditAnalyze,
   registerDrill,
   registerKeys,
   registerDoctor,

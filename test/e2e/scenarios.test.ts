@@ -6,7 +6,7 @@ import { IncidentStarter } from '../../src/watcher/incident-starter';
 import type { Scenario } from '../../src/drills/scenarios';
 import { SCENARIOS } from '../../src/drills/scenarios';
 import { docker } from '../helpers/stack';
-import { runScenarioContainer } from '../helpers/scenario';
+import { runCatalogueScenario, runScenarioContainer } from '../helpers/scenario';
 import type { E2eStack } from './harness';
 import { auditRecordsFor, closedIncident, incidentPhase, mutatingCallsFor, runCli, scheduledActivities, startE2eStack, waitUntil } from './harness';
 import { SA } from '../../src/contract/search-attributes';
@@ -27,18 +27,9 @@ let stack: E2eStack;
 
 async function startScenario(s: Scenario): Promise<{ name: string; id: string }> {
   const name = `${stack.runId}-${s.name}`;
-  const c = s.container;
-  const id = await runScenarioContainer({
-    name,
-    cmd: c.cmd,
-    ...(c.memoryBytes ? { memory: c.memoryBytes } : {}),
-    ...(c.memorySwapBytes ? { memorySwap: c.memorySwapBytes } : {}),
-    ...(c.restart ? { restart: c.restart } : {}),
-    ...(c.health ? { health: { cmd: c.health.cmd, intervalMs: c.health.intervalMs, retries: c.health.retries } } : {}),
-    labels: c.optedIn ? { 'dockmedic.enable': 'true' } : {},
-  });
-  if (c.operatorStopAfterMs !== undefined) {
-    await new Promise((r) => setTimeout(r, c.operatorStopAfterMs));
+  const id = await runCatalogueScenario(s, name);
+  if (s.container.operatorStopAfterMs !== undefined) {
+    await new Promise((r) => setTimeout(r, s.container.operatorStopAfterMs));
     await docker().getContainer(id).stop({ t: 2 });
   }
   return { name, id };

@@ -1,5 +1,6 @@
 import type Docker from 'dockerode';
 import { containerCreateOptions } from '../../src/drills/container-spec';
+import type { Scenario } from '../../src/drills/scenarios';
 import { docker, OWNER_PID_LABEL, SCENARIO_IMAGE, TEST_LABEL } from './stack';
 
 /** Docker's restart policies, written as on the `docker run --restart` command line. */
@@ -76,4 +77,18 @@ export async function runScenarioContainer(opts: ScenarioOptions): Promise<strin
   );
   await container.start();
   return container.id;
+}
+
+/** A catalogue scenario's container (its script, limits, restart policy and health check), opted in unless the scenario says not. */
+export async function runCatalogueScenario(s: Scenario, name: string): Promise<string> {
+  const c = s.container;
+  return runScenarioContainer({
+    name,
+    cmd: c.cmd,
+    ...(c.memoryBytes ? { memory: c.memoryBytes } : {}),
+    ...(c.memorySwapBytes ? { memorySwap: c.memorySwapBytes } : {}),
+    ...(c.restart ? { restart: c.restart } : {}),
+    ...(c.health ? { health: c.health } : {}),
+    labels: c.optedIn ? { 'dockmedic.enable': 'true' } : {},
+  });
 }

@@ -1,3 +1,4 @@
+import { blankFacts } from '../../src/audit/evidence';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { prng } from '../helpers/prng';
@@ -13,20 +14,7 @@ const GiB = 1024 ** 3;
 const config: PolicyConfig = loadConfig({}).policy;
 
 /** An opted-in container that is fine: every fixture below changes only what its row needs. */
-const healthy: Facts = {
-  optedIn: true,
-  stackMember: false,
-  oomKilled: false,
-  exitCode: null,
-  restarting: false,
-  deathsInWindow: 0,
-  health: null,
-  operatorStop: false,
-  running: true,
-  memoryBytes: 64 * MiB,
-  priorOomIncidents: 0,
-  recurrenceAfterAction: false,
-};
+const healthy: Facts = blankFacts({ running: true, memoryBytes: 64 * MiB });
 const f = (over: Partial<Facts>): Facts => ({ ...healthy, ...over });
 const oomed = { oomKilled: true, running: false, exitCode: 137 } satisfies Partial<Facts>;
 const exited1 = { running: false, exitCode: 1, deathsInWindow: 1 } satisfies Partial<Facts>;
