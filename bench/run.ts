@@ -2,12 +2,14 @@
  * Run every benchmark in sequence (`make bench` → node dist/bench/run.js). Add a benchmark:
  * write bench/<name>.ts exporting an async function, and list it below.
  */
+import { runDrills } from './drills';
 import { runEventToAction } from './event-to-action';
 import { runGatewayOverhead } from './gateway-overhead';
 
 const BENCHMARKS: { name: string; run: () => Promise<unknown> }[] = [
   { name: 'gateway-overhead', run: runGatewayOverhead },
   { name: 'event-to-action', run: runEventToAction },
+  { name: 'drills', run: runDrills },
 ];
 
 async function main(): Promise<void> {

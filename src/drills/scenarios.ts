@@ -41,8 +41,13 @@ const MiB = 1024 * 1024;
 const IDLE = 'trap "exit 0" TERM; sleep 100000 & wait';
 /** Holds ~24 MB in a shell variable: killed under 32 MiB, fine under 64 MiB. */
 const HOG = 'sleep 1; x=$(head -c 24000000 /dev/zero | busybox tr "\\0" a); echo "holding ${#x} bytes"; ' + IDLE;
-/** Holds ~80 MB: killed under 32 MiB and under the 64 MiB a raise gives it, so the fix cannot hold. */
-const BIG_HOG = 'sleep 1; x=$(head -c 80000000 /dev/zero | busybox tr "\\0" a); echo "holding ${#x} bytes"; ' + IDLE;
+/**
+ * Grows a shell variable by doubling past 80 MB, in PID 1 itself: killed under 32 MiB and under
+ * the 64 MiB a raise gives it, so the fix cannot hold. No child process holds the memory, so the
+ * OOM killer can only pick PID 1 and the container always dies (a pipe's child could be killed
+ * instead, leaving the container running).
+ */
+const BIG_HOG = 'sleep 1; x=a; while [ ${#x} -lt 80000000 ]; do x="$x$x"; done; echo "holding ${#x} bytes"; ' + IDLE;
 /** Fails on the first run only: the container's own filesystem survives a restart. */
 const FIRST_RUN_ONLY = (fail: string, ok: string) => `if [ -f /tmp/ran ]; then ${ok}; else touch /tmp/ran; ${fail}; fi`;
 

@@ -204,6 +204,23 @@ void describe('escalation notifications', () => {
     assert.equal(logs[0]?.uiLink, result.uiLink);
   });
 
+  void it("a drill's notice never reaches the real webhook: it goes to the drill notifier, or only to the log", async () => {
+    mode = 'ok';
+    received.length = 0;
+    const real = createWebhookNotifier({ webhookUrl: url, log: () => undefined });
+    const drillLogs: Record<string, unknown>[] = [];
+    const drillNotice = { ...notice, drill: 'd1' };
+    const logOnly = createActivities(depsWith(real));
+    assert.equal((await notify(logOnly, drillNotice)).webhook, 'not_configured');
+    assert.equal(received.length, 0, 'the real webhook got nothing');
+    const routed = createActivities({ ...depsWith(real), drillNotifier: createWebhookNotifier({ log: (r) => drillLogs.push(r) }) });
+    assert.equal((await notify(routed, drillNotice)).webhook, 'not_configured');
+    assert.equal(received.length, 0);
+    assert.equal(drillLogs.length, 1, 'the drill notifier logged it');
+    assert.equal((await notify(routed, notice)).webhook, 'posted', 'a real notice still pages');
+    assert.equal(received.length, 1);
+  });
+
   void it('without a webhook it still logs, and says so', async () => {
     const logs: Record<string, unknown>[] = [];
     const acts = createActivities(depsWith(createWebhookNotifier({ log: (r) => logs.push(r) })));

@@ -10,7 +10,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { DefaultLogger, Runtime, Worker, bundleWorkflowCode, makeTelemetryFilterString } from '@temporalio/worker';
-import type { Activities, IncidentActivities, MutationOutcome } from '../../activities';
+import type { Activities, IncidentActivities, MutateOptions, MutationOutcome } from '../../activities';
 import { gatewayRefused, gatewayThrottled, gatewayTransient, webhookDeliveryFailed } from '../../activities/errors';
 import { historyToJson } from './history-json';
 import { loadConfig } from '../../src/config';
@@ -210,18 +210,18 @@ export class ScriptedActivities {
         rec('fetchLogs', [c, tail]);
         return { container: c, lines: s.logs ?? ['starting', 'fatal: something broke'], truncated: false, redactions: 0 };
       },
-      restartContainer: async (c: string) => {
-        rec('restartContainer', [c]);
+      restartContainer: async (c: string, opts?: MutateOptions) => {
+        rec('restartContainer', [c, ...(opts ? [opts] : [])]);
         if (s.restart) throw refusal(s.restart, 'restart_container');
         return mutation('restart', 32 * MiB, true);
       },
-      startContainer: async (c: string) => {
-        rec('startContainer', [c]);
+      startContainer: async (c: string, opts?: MutateOptions) => {
+        rec('startContainer', [c, ...(opts ? [opts] : [])]);
         if (s.start) throw refusal(s.start, 'start_container');
         return mutation('start', 64 * MiB, true);
       },
-      raiseMemory: async (c: string, memoryBytes: number) => {
-        rec('raiseMemory', [c, memoryBytes]);
+      raiseMemory: async (c: string, memoryBytes: number, opts?: MutateOptions) => {
+        rec('raiseMemory', [c, memoryBytes, ...(opts ? [opts] : [])]);
         if (s.raise) throw refusal(s.raise, 'update_container_resources');
         return mutation('update_resources', memoryBytes, s.raiseLeavesRunning === true);
       },

@@ -76,6 +76,22 @@ void describe('incident workflow: OOM', () => {
     assert.deepEqual(await searchAttributes(handle), { container: 'web', host: HOST, failure: 'oom', decision: 'escalate', outcome: 'unacknowledged' });
   });
 
+  void it('a drill incident: its mutations are asked on the drill budget, its page is marked a drill, its search attributes unchanged', async () => {
+    const raised = await runIncident(env, {
+      input: incidentInput(obs.oom(), { drill: 'd1' }),
+      script: { inspect: [STATES.oomKilled, container({ memoryBytes: 64 * MiB })] },
+    });
+    assert.equal(raised.state.outcome, 'auto_resolved');
+    assert.deepEqual(raised.acts.named('raiseMemory').map((c) => c.args), [[CONTAINER_ID, 64 * MiB, { budget: 'drill' }]]);
+    assert.deepEqual(raised.acts.named('startContainer').map((c) => c.args), [[CONTAINER_ID, { budget: 'drill' }]]);
+    const capped = await runIncident(env, {
+      input: incidentInput(obs.oom(), { drill: 'd1' }),
+      script: { inspect: [container({ ...STATES.oomKilled, memoryBytes: 6 * GiB })] },
+    });
+    assert.ok(capped.acts.notices.length > 0);
+    assert.ok(capped.acts.notices.every((n) => n.drill === 'd1'), 'every page of a drill incident says so (the notifier routes it away from people)');
+  });
+
   void it('oom with unlimited memory → escalate, zero mutating calls', async () => {
     const { state, acts } = await runIncident(env, { input: incidentInput(obs.oom()), script: { inspect: [container({ ...STATES.oomKilled, memoryBytes: 0 })] } });
     assert.equal(state.decision?.rule, 'oom-cap');
