@@ -1,4 +1,4 @@
-import { condition, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import { condition, patched, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import type { IncidentInput, IncidentState } from '../src/contract/incident';
 import { isObservation } from '../src/contract/incident-input';
 import type { Facts } from '../src/contract/policy';
@@ -9,6 +9,7 @@ import { diagnose, noteAdvice } from './advice';
 import { Inbox, escalate } from './escalation';
 import { factsFrom } from './facts';
 import { validateInput } from './input';
+import { PATCHES } from './patches';
 import { ObservationTracker, describeObservation } from './observations';
 import { IncidentRecord } from './record';
 import type { Advice } from '../src/policy';
@@ -42,6 +43,11 @@ async function run(rec: IncidentRecord, inbox: Inbox): Promise<IncidentState> {
   ]);
   rec.setPhase('triage');
 
+  // Faster to the first action (docs/architecture.md §3): an OOM trigger's count of past OOM
+  // incidents runs beside the triage inspect instead of after it. (The inspect stays a normal
+  // activity: as a local one, observations signalled while it runs would reach the workflow only
+  // after it had decided.) Incidents started before this change replay the old way.
+  const earlyCount = tracker.oomSeen && patched(PATCHES.oomCountBesideInspect) ? countRecentOomIncidents(rec) : null;
   const inspected = await inspect(rec);
   if (!inspected.ok) return triageFailed(rec, inbox, inspected.error);
   rec.summary = inspected.value;
@@ -49,7 +55,7 @@ async function run(rec: IncidentRecord, inbox: Inbox): Promise<IncidentState> {
   let facts = factsFrom(rec.summary, tracker, input.policy, 0, false);
   let countError: { code: string; message: string } | undefined;
   if (facts.oomKilled && facts.optedIn && !facts.stackMember) {
-    const counted = await countRecentOomIncidents(rec);
+    const counted = await (earlyCount ?? countRecentOomIncidents(rec));
     if (counted.ok) facts = { ...facts, priorOomIncidents: counted.value };
     else countError = counted.error;
   }

@@ -9,6 +9,8 @@ export interface ContainerEvent {
   attributes: Record<string, string>;
   /** Event time in ms since the epoch (from timeNano). */
   timeMs: number;
+  /** When the watcher read it off the stream (ms since the epoch, sub-ms): the latency benchmark's first stage. */
+  receivedMs?: number;
 }
 
 export interface ClassifierSettings {

@@ -24,6 +24,11 @@ const WATCHED = new Set(['die', 'oom', 'health_status', 'kill', 'stop', 'restart
  * Follows Docker events of opted-in containers and turns them into incidents. When the event
  * stream drops it reconnects from the last event it saw and reconciles, so nothing is lost.
  */
+/** Wall-clock ms with sub-ms precision (performance.now() on the process's time origin). */
+function nowMs(): number {
+  return Math.round((performance.timeOrigin + performance.now()) * 1000) / 1000;
+}
+
 export class Watcher {
   private readonly classifier: EventClassifier;
   private readonly starter: IncidentStarter;
@@ -99,6 +104,7 @@ export class Watcher {
       }
       const ev = toContainerEvent(raw);
       if (!ev) continue;
+      ev.receivedMs = nowMs();
       this.lastEventSeconds = ev.timeMs / 1000;
       // One event at a time keeps the classifier's per-container memory in event order.
       this.queue = this.queue
@@ -122,7 +128,8 @@ export class Watcher {
     const container = { id: ev.id, name: ev.name, labels: ev.attributes };
     if (verdict.kind === 'open') {
       const workflowId = await this.starter.open(container, verdict.observation);
-      this.log({ msg: 'incident signalled', workflowId, container: ev.name, event: ev.action });
+      // Times for the latency benchmark's stages (docs/architecture.md §3): read, then signalWithStart answered.
+      this.log({ msg: 'incident signalled', workflowId, container: ev.name, event: ev.action, receivedMs: ev.receivedMs, signalledMs: nowMs() });
     } else if (verdict.kind === 'forward') {
       await this.starter.forward(container, verdict.observation);
     }

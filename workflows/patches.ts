@@ -1,0 +1,9 @@
+/**
+ * Patch ids of the incident workflow (`patched()`), one per change that would make running
+ * incidents' histories stop replaying. Never rename or remove one while histories that predate
+ * it may still replay (test/workflows/histories keep the old path tested).
+ */
+export const PATCHES = {
+  /** An OOM trigger's recurrence count runs beside the triage inspect (issue 11). */
+  oomCountBesideInspect: 'oom-count-beside-inspect',
+} as const;
