@@ -5,6 +5,7 @@ import { registerDoctor } from './commands/doctor';
 import { registerGateway } from './commands/gateway';
 import { registerIncidents } from './commands/incidents';
 import { registerKeys } from './commands/keys';
+import { registerReplay } from './commands/replay';
 import { registerRespond } from './commands/respond';
 import { registerUp } from './commands/up';
 import { registerWorkerAndWatcher } from './commands/worker';
@@ -21,6 +22,7 @@ const COMMANDS: ((program: Command) => void)[] = [
   registerIncidents,
   registerRespond,
   registerAudit,
+  registerReplay,
   registerKeys,
   registerDoctor,
 ];

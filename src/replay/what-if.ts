@@ -1,0 +1,104 @@
+import type { Action, Decision, FailureKind, PolicyConfig } from '../contract/policy';
+import { decide } from '../policy';
+import type { RecordedDecision } from './recorded';
+
+/** The environment variable of each policy setting (src/config/schema.ts), for people reading the report. */
+export const POLICY_VARIABLES = {
+  memoryFactor: 'DOCKMEDIC_MEMORY_FACTOR',
+  memoryMaxFactor: 'DOCKMEDIC_MEMORY_MAX_FACTOR',
+  memoryCeilingBytes: 'DOCKMEDIC_MEMORY_CEILING_BYTES',
+  oomRecurrenceCount: 'DOCKMEDIC_OOM_RECURRENCE_COUNT',
+  oomRecurrenceWindowSeconds: 'DOCKMEDIC_OOM_RECURRENCE_WINDOW_SECONDS',
+  crashLoopDeaths: 'DOCKMEDIC_CRASHLOOP_DEATHS',
+  crashLoopWindowSeconds: 'DOCKMEDIC_CRASHLOOP_WINDOW_SECONDS',
+  stabilizationSeconds: 'DOCKMEDIC_STABILIZATION_SECONDS',
+} as const satisfies Record<keyof PolicyConfig, string>;
+
+type Brief = Pick<Decision, 'action' | 'rule'> & { newMemoryBytes?: number };
+
+/** One past incident re-decided under other policy settings. */
+export interface WhatIfVerdict {
+  workflowId: string;
+  runId: string;
+  container: string;
+  failure: FailureKind;
+  /** The decision recorded, which the table gives again on the recorded facts and settings. */
+  recorded: Brief;
+  /** The table's decision on the same facts under the new settings; null when not re-decided. */
+  whatIf: Brief | null;
+  changed: boolean;
+  /** Why the incident was not re-decided, or what the re-decision cannot cover. */
+  note?: string;
+}
+
+function brief(d: Decision): Brief {
+  return { action: d.action, rule: d.rule, ...(d.newMemoryBytes !== undefined ? { newMemoryBytes: d.newMemoryBytes } : {}) };
+}
+
+/**
+ * Re-decide one incident: its recorded facts through the same pure `decide()` the workflow runs
+ * (docs/architecture.md §2), under `policy`. The recorded decision must be the one the table
+ * gives on the recorded facts and settings; a decision the workflow made outside the table (an
+ * OOM whose past incidents could not be counted, a recurrence mapped to its escalation row) is
+ * reported as not re-decided rather than compared with a decision it never came from.
+ */
+export function reDecide(r: RecordedDecision, policy: PolicyConfig): WhatIfVerdict {
+  const base = { workflowId: r.workflowId, runId: r.runId, container: r.container, failure: r.decision.failure, recorded: brief(r.decision) };
+  const before = decide(r.facts, r.policy);
+  if (before.rule !== r.decision.rule) {
+    return { ...base, whatIf: null, changed: false, note: `decided outside the table (${r.decision.rule}; the table gives ${before.rule} on these facts): not re-decided` };
+  }
+  const after = decide(r.facts, policy);
+  const changed = after.action !== before.action || after.newMemoryBytes !== before.newMemoryBytes;
+  const note = r.earlierDecisions.length > 0 ? `re-decided on the facts after the recurrence; the earlier ${r.earlierDecisions.map((d) => d.rule).join(', ')} decision kept no facts of its own` : undefined;
+  return { ...base, whatIf: brief(after), changed, ...(note ? { note } : {}) };
+}
+
+/** The policy settings that differ between what the incidents were decided under and `policy`. */
+export function changedSettings(records: RecordedDecision[], policy: PolicyConfig): { variable: string; recorded: number[]; whatIf: number }[] {
+  return (Object.keys(POLICY_VARIABLES) as (keyof PolicyConfig)[]).flatMap((key) => {
+    const recorded = [...new Set(records.map((r) => r.policy[key]))].sort((a, b) => a - b);
+    return recorded.some((v) => v !== policy[key]) ? [{ variable: POLICY_VARIABLES[key], recorded, whatIf: policy[key] }] : [];
+  });
+}
+
+const FAILURE_WORDS: Record<FailureKind, string> = {
+  oom: 'OOM',
+  crashloop: 'crash-loop',
+  exit: 'exit',
+  unhealthy: 'unhealthy',
+  clean_exit: 'clean-exit',
+  operator_stop: 'operator-stop',
+  out_of_scope: 'out-of-scope',
+  unknown: 'unclassified',
+};
+const DONE: Record<Action, string> = { ignore: 'been ignored', restart: 'restarted', raise_memory: 'raised memory', escalate: 'escalated' };
+const DOING: Record<Action, string> = { ignore: 'being ignored', restart: 'restarting', raise_memory: 'raising memory', escalate: 'escalating' };
+
+/** Changed decisions grouped by failure and change, with a sentence for each group. */
+export interface WhatIfGroup {
+  failure: FailureKind;
+  from: Action;
+  to: Action;
+  count: number;
+  sentence: string;
+  incidents: string[];
+}
+
+/** "3 OOM incidents would have escalated instead of raising memory", one group per (failure, from, to). */
+export function groupChanges(verdicts: WhatIfVerdict[]): WhatIfGroup[] {
+  const groups = new Map<string, WhatIfGroup>();
+  for (const v of verdicts) {
+    if (!v.changed || !v.whatIf) continue;
+    const key = `${v.failure}|${v.recorded.action}|${v.whatIf.action}`;
+    const g = groups.get(key) ?? { failure: v.failure, from: v.recorded.action, to: v.whatIf.action, count: 0, sentence: '', incidents: [] };
+    g.count++;
+    g.incidents.push(`${v.workflowId}/${v.runId}`);
+    groups.set(key, g);
+  }
+  return [...groups.values()].map((g) => {
+    const noun = `${g.count} ${FAILURE_WORDS[g.failure]} incident${g.count === 1 ? '' : 's'}`;
+    const change = g.from === g.to ? `${DONE[g.to]} to a different limit` : `${DONE[g.to]} instead of ${DOING[g.from]}`;
+    return { ...g, sentence: `${noun} would have ${change}` };
+  });
+}
