@@ -43,6 +43,8 @@ export const RecordedStateSchema = z.object({
   facts: FactsSchema.optional(),
   decision: DecisionSchema.optional(),
   decisionHistory: z.array(DecisionSchema).optional(),
+  /** Absent in histories recorded before the state kept it: their earlier decisions have no facts. */
+  decisionHistoryFacts: z.array(FactsSchema.nullable()).optional(),
   outcome: z.string().optional(),
   container: z.string(),
 });

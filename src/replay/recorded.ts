@@ -13,8 +13,8 @@ export interface RecordedDecision {
   policy: PolicyConfig;
   facts: Facts;
   decision: Decision;
-  /** Decisions made earlier in the same incident (before a recurrence), whose facts the state does not keep. */
-  earlierDecisions: Decision[];
+  /** Decisions made earlier in the same incident (before a recurrence), oldest first, with their facts where the state kept them. */
+  earlier: { facts: Facts | null; decision: Decision }[];
 }
 
 /** A closed incident that cannot be re-decided, and why. */
@@ -58,7 +58,7 @@ export function recordedDecision(h: IncidentHistory): RecordedDecision | NotRede
     policy: input.data.policy,
     facts,
     decision,
-    earlierDecisions: state.data.decisionHistory ?? [],
+    earlier: (state.data.decisionHistory ?? []).map((d, i) => ({ facts: state.data.decisionHistoryFacts?.[i] ?? null, decision: d })),
   };
 }
 

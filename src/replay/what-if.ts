@@ -22,12 +22,14 @@ export interface WhatIfVerdict {
   runId: string;
   container: string;
   failure: FailureKind;
-  /** The decision recorded, which the table gives again on the recorded facts and settings. */
+  /** Which of the incident's decisions this is about: 0 for its first, more after a recurrence. */
+  step: number;
+  /** The decision recorded at that step, which the table gives again on its facts and settings. */
   recorded: Brief;
   /** The table's decision on the same facts under the new settings; null when not re-decided. */
   whatIf: Brief | null;
   changed: boolean;
-  /** Why the incident was not re-decided, or what the re-decision cannot cover. */
+  /** What could not be re-decided, and why. */
   note?: string;
 }
 
@@ -36,22 +38,47 @@ function brief(d: Decision): Brief {
 }
 
 /**
- * Re-decide one incident: its recorded facts through the same pure `decide()` the workflow runs
- * (docs/architecture.md §2), under `policy`. The recorded decision must be the one the table
- * gives on the recorded facts and settings; a decision the workflow made outside the table (an
- * OOM whose past incidents could not be counted, a recurrence mapped to its escalation row) is
- * reported as not re-decided rather than compared with a decision it never came from.
+ * Re-decide one incident: the facts of each decision it recorded, oldest first, through the same
+ * pure `decide()` the workflow runs (docs/architecture.md §2), under `policy`. The first decision
+ * that would change is the change: the incident would have taken another course from there, so
+ * later decisions say nothing. A recorded decision must be the one the table gives on its facts
+ * and settings; one the workflow made outside the table (an OOM whose past incidents could not
+ * be counted, a recurrence mapped to its escalation row), or one with no facts kept, is noted
+ * as not re-decided rather than compared with a decision it never came from.
  */
 export function reDecide(r: RecordedDecision, policy: PolicyConfig): WhatIfVerdict {
-  const base = { workflowId: r.workflowId, runId: r.runId, container: r.container, failure: r.decision.failure, recorded: brief(r.decision) };
-  const before = decide(r.facts, r.policy);
-  if (before.rule !== r.decision.rule) {
-    return { ...base, whatIf: null, changed: false, note: `decided outside the table (${r.decision.rule}; the table gives ${before.rule} on these facts): not re-decided` };
+  const steps = [...r.earlier, { facts: r.facts, decision: r.decision }];
+  const notes: string[] = [];
+  const verdict = (step: number, recorded: Decision, whatIf: Decision | null, changed: boolean): WhatIfVerdict => ({
+    workflowId: r.workflowId,
+    runId: r.runId,
+    container: r.container,
+    failure: recorded.failure,
+    step,
+    recorded: brief(recorded),
+    whatIf: whatIf ? brief(whatIf) : null,
+    changed,
+    ...(notes.length ? { note: notes.join('; ') } : {}),
+  });
+  for (const [i, { facts, decision }] of steps.entries()) {
+    const last = i === steps.length - 1;
+    const outside = facts ? decide(facts, r.policy).rule !== decision.rule : false;
+    if (!facts || outside) {
+      notes.push(
+        facts
+          ? `decision ${i} (${decision.rule}) was made outside the table (it gives ${decide(facts, r.policy).rule} on those facts): not re-decided`
+          : `decision ${i} (${decision.rule}) kept no facts (recorded before the state held them): not re-decided`,
+      );
+      if (last) return verdict(i, decision, null, false);
+      continue;
+    }
+    const before = decide(facts, r.policy);
+    const after = decide(facts, policy);
+    const changed = after.action !== before.action || after.newMemoryBytes !== before.newMemoryBytes;
+    if (changed || last) return verdict(i, decision, after, changed);
   }
-  const after = decide(r.facts, policy);
-  const changed = after.action !== before.action || after.newMemoryBytes !== before.newMemoryBytes;
-  const note = r.earlierDecisions.length > 0 ? `re-decided on the facts after the recurrence; the earlier ${r.earlierDecisions.map((d) => d.rule).join(', ')} decision kept no facts of its own` : undefined;
-  return { ...base, whatIf: brief(after), changed, ...(note ? { note } : {}) };
+  // Unreachable: the last step always returns.
+  return verdict(steps.length - 1, r.decision, null, false);
 }
 
 /** The policy settings that differ between what the incidents were decided under and `policy`. */

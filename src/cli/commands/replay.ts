@@ -128,7 +128,7 @@ function whatIf(histories: IncidentHistory[], sel: IncidentSelection & { sinceTe
     out.push('', g.sentence);
     for (const v of changed.filter((c) => c.failure === g.failure && c.recorded.action === g.from && c.whatIf?.action === g.to)) {
       const fmt = (d: { action: string; rule: string; newMemoryBytes?: number }) => `${d.action}${d.newMemoryBytes !== undefined ? ` to ${d.newMemoryBytes} bytes` : ''} (${d.rule})`;
-      out.push(`  ${v.workflowId}  ${v.runId}  ${fmt(v.recorded)} → ${v.whatIf ? fmt(v.whatIf) : '-'}`);
+      out.push(`  ${v.workflowId}  ${v.runId}  ${v.step === 0 ? '' : `decision ${v.step}: `}${fmt(v.recorded)} → ${v.whatIf ? fmt(v.whatIf) : '-'}`);
     }
   }
   const notRedecided = skipped.length + verdicts.filter((v) => !v.whatIf).length;
