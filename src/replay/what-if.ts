@@ -1,5 +1,5 @@
-import type { Action, Decision, FailureKind, PolicyConfig } from '../contract/policy';
-import { decide } from '../policy';
+import type { Action, Decision, Facts, FailureKind, PolicyConfig } from '../contract/policy';
+import { decide, recurrenceDecision } from '../policy';
 import type { RecordedDecision } from './recorded';
 
 /** The environment variable of each policy setting (src/config/schema.ts), for people reading the report. */
@@ -38,13 +38,27 @@ function brief(d: Decision): Brief {
 }
 
 /**
+ * The decision the workflow takes from the table on these facts. After a recurrence
+ * (docs/architecture.md §3) a decision that would act again is never taken: the failure's own
+ * `*-recurrence` row (or `uncertain`) escalates instead. An `ignore` there stands only when no
+ * failure was seen in the window, which the state does not record; `seen` is what the recorded
+ * decision shows (null when it cannot tell), and null comes back when the answer turns on it.
+ */
+function workflowDecision(facts: Facts, policy: PolicyConfig, previous: FailureKind | null, seen: boolean | null): Decision | null {
+  const d = decide(facts, policy);
+  if (previous === null || !facts.recurrenceAfterAction || d.action === 'escalate') return d;
+  if (d.action === 'ignore') return seen === null ? null : seen ? recurrenceDecision(previous) : d;
+  return recurrenceDecision(previous);
+}
+
+/**
  * Re-decide one incident: the facts of each decision it recorded, oldest first, through the same
  * pure `decide()` the workflow runs (docs/architecture.md §2), under `policy`. The first decision
  * that would change is the change: the incident would have taken another course from there, so
  * later decisions say nothing. A recorded decision must be the one the table gives on its facts
  * and settings; one the workflow made outside the table (an OOM whose past incidents could not
- * be counted, a recurrence mapped to its escalation row), or one with no facts kept, is noted
- * as not re-decided rather than compared with a decision it never came from.
+ * be counted), or one with no facts kept, is noted as not re-decided rather than compared with a
+ * decision it never came from.
  */
 export function reDecide(r: RecordedDecision, policy: PolicyConfig): WhatIfVerdict {
   const steps = [...r.earlier, { facts: r.facts, decision: r.decision }];
@@ -62,18 +76,24 @@ export function reDecide(r: RecordedDecision, policy: PolicyConfig): WhatIfVerdi
   });
   for (const [i, { facts, decision }] of steps.entries()) {
     const last = i === steps.length - 1;
-    const outside = facts ? decide(facts, r.policy).rule !== decision.rule : false;
-    if (!facts || outside) {
-      notes.push(
-        facts
-          ? `decision ${i} (${decision.rule}) was made outside the table (it gives ${decide(facts, r.policy).rule} on those facts): not re-decided`
-          : `decision ${i} (${decision.rule}) kept no facts (recorded before the state held them): not re-decided`,
-      );
+    const previous = i > 0 ? (steps[i - 1]?.decision.failure ?? null) : null;
+    const table = facts ? decide(facts, r.policy) : null;
+    // An escalation where the table ignores means a failure was seen; a recorded ignore, that none was.
+    const seen = decision.action === 'ignore' ? false : table?.action === 'ignore' ? true : null;
+    const before = facts ? workflowDecision(facts, r.policy, previous, seen) : null;
+    const after = facts ? workflowDecision(facts, policy, previous, seen) : null;
+    const why = !facts
+      ? 'kept no facts (recorded before the state held them)'
+      : before?.rule !== decision.rule
+        ? `was made outside the table (it gives ${table?.rule ?? '?'} on those facts)`
+        : after === null
+          ? 'turns on whether a failure was seen after the fix, which the state does not record'
+          : null;
+    if (why !== null || !before || !after) {
+      notes.push(`decision ${i} (${decision.rule}) ${why ?? ''}: not re-decided`);
       if (last) return verdict(i, decision, null, false);
       continue;
     }
-    const before = decide(facts, r.policy);
-    const after = decide(facts, policy);
     const changed = after.action !== before.action || after.newMemoryBytes !== before.newMemoryBytes;
     if (changed || last) return verdict(i, decision, after, changed);
   }

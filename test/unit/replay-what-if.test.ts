@@ -111,6 +111,22 @@ void describe('replay --what-if over the saved histories', () => {
     assert.deepEqual(changedSettings(records, policy), []);
   });
 
+  void it("a recurrence the table would ignore (our own restart's stop) is re-decided as the workflow took it: the failure's recurrence row", () => {
+    const fixed = records.find((r) => r.workflowId === 'unhealthy-restart-resolved') as RecordedDecision;
+    const after = { ...fixed.facts, recurrenceAfterAction: true, operatorStop: true };
+    const recurred: RecordedDecision = {
+      ...fixed,
+      workflowId: 'unhealthy-recurred',
+      earlier: [{ facts: fixed.facts, decision: fixed.decision }],
+      facts: after,
+      decision: { action: 'escalate', failure: 'unhealthy', rule: 'unhealthy-recurrence', expected: 'escalated', reason: 'unhealthy again' },
+    };
+    const v = reDecide(recurred, recurred.policy);
+    assert.deepEqual([v.changed, v.step, v.whatIf?.rule, v.note], [false, 1, 'unhealthy-recurrence', undefined]);
+    // A lower crash-loop threshold does not reach the first decision (no deaths), nor the escalation.
+    assert.equal(reDecide(recurred, policyFrom('DOCKMEDIC_CRASHLOOP_DEATHS=2\n')).changed, false);
+  });
+
   void it('a decision the workflow made outside the table is reported as not re-decided, never as a change', () => {
     const oom = records.find((r) => r.workflowId === 'oom-raise') as RecordedDecision;
     const uncounted: RecordedDecision = { ...oom, decision: { action: 'escalate', failure: 'oom', rule: 'uncertain', expected: 'escalated', reason: 'past OOM incidents could not be counted' } };
