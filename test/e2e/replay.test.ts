@@ -123,6 +123,19 @@ describe('dockmedic replay on the real stack', { timeout: 300_000 }, () => {
     assert.deepEqual(r.groups.map((g) => g.sentence), ['1 OOM incident would have escalated instead of raising memory']);
   });
 
+  it('nothing in the window: exit 0 at once, saying so, in both modes', () => {
+    const none = `${stack.host}-none`;
+    const started = Date.now();
+    const r = json<ReplayJson>(runCli(stack, ['replay', '--host', none, '--json']));
+    assert.deepEqual([r.total, r.failed], [0, 0]);
+    const file = join(stack.stateDir, 'same.env');
+    writeFileSync(file, '');
+    const w = runCli(stack, ['replay', '--host', none, '--what-if', file]);
+    assert.equal(w.code, 0, w.stderr);
+    assert.match(w.stdout, /no closed incidents on host .*-none/);
+    assert.ok(Date.now() - started < 20_000, 'the process ends when there is nothing to replay');
+  });
+
   it('bad input changes nothing and exits 2 with a clear error', () => {
     const bad = join(stack.stateDir, 'bad.env');
     writeFileSync(bad, 'DOCKMEDIC_MEMORY_MAX_FACTOR=lots\n');

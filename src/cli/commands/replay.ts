@@ -93,7 +93,13 @@ function scope(sel: IncidentSelection & { sinceText: string | null }): string {
 }
 
 async function determinism(histories: IncidentHistory[], sel: IncidentSelection & { sinceText: string | null }, workflowsPath: string, json: boolean): Promise<void> {
-  if (histories.length > 0) process.stderr.write(`replay: bundling ${workflowsPath} and replaying\n`);
+  if (histories.length > 0) {
+    // SDK and bundler output goes to stderr as log lines, at WARN and above, not between report
+    // lines. Only when something is replayed: the runtime it installs keeps the process alive
+    // until a worker (the replayer) has run and ended.
+    routeTemporalLogs(createLog('replay'));
+    process.stderr.write(`replay: bundling ${workflowsPath} and replaying\n`);
+  }
   const verdicts = await replayHistories(histories, workflowsPath, progress('replayed', histories.length));
   const failed = verdicts.filter((v) => !v.ok);
   if (json) {
@@ -173,9 +179,6 @@ export function registerReplay(program: Command): void {
         }
       }
       const workflowsPath = whatIfConfig ? WORKFLOWS_PATH : workflowsModule(opts.workflows);
-      // SDK and bundler output goes to stderr as log lines, at WARN and above, not between report
-      // lines. Only for a replay: the runtime it installs lives until a worker (the replayer) ends.
-      if (!whatIfConfig) routeTemporalLogs(createLog('replay'));
       const client = await connectTemporal(config);
       try {
         const histories = await closedHistories(client, sel);
