@@ -144,6 +144,8 @@ describe('dockmedic replay on the real stack', { timeout: 300_000 }, () => {
       [['replay', '--since', 'yesterday'], /--since yesterday: expected a window/],
       [['replay', '--id', `incident-${stack.host}-nothing-here`], /no incident with id/],
       [['replay', '--workflows', join(stack.stateDir, 'missing.js')], /--workflows .*no such file/],
+      // A module that is not workflow code (it imports Node built-ins) cannot be bundled for replay.
+      [['replay', '--host', stack.host, '--workflows', join(repoRoot, 'dist', 'src', 'config', 'index.js')], /could not be loaded as workflow code/],
     ];
     for (const [args, message] of cases) {
       const out = runCli(stack, args);
@@ -151,5 +153,12 @@ describe('dockmedic replay on the real stack', { timeout: 300_000 }, () => {
       assert.match(out.stderr, message);
       assert.equal(out.stdout, '', `${args.join(' ')}: no report`);
     }
+  });
+
+  it('Temporal unreachable: exit 3, nothing checked (never 0 or 1, which a deploy gate reads as a verdict)', () => {
+    const out = runCli(stack, ['replay', '--json'], { TEMPORAL_ADDRESS: '127.0.0.1:1' });
+    assert.equal(out.code, 3, out.stderr);
+    assert.match(out.stderr, /nothing was checked: Temporal at 127\.0\.0\.1:1/);
+    assert.equal(out.stdout, '');
   });
 });

@@ -17,8 +17,11 @@ import { changedSettings, groupChanges, reDecide } from '../../replay/what-if';
 import { CliError } from '../errors';
 import { printJson } from '../table';
 
-/** Exit codes: a script must tell "a history no longer replays" from "the command was used wrongly". */
-export const REPLAY_EXIT = { ok: 0, failed: 1, badInput: 2 } as const;
+/**
+ * Exit codes: a script (a deploy gate) must tell "a history no longer replays" from "the command
+ * was used wrongly" and from "nothing could be checked".
+ */
+export const REPLAY_EXIT = { ok: 0, failed: 1, badInput: 2, unavailable: 3 } as const;
 
 interface ReplayOptions {
   since?: string;
@@ -30,6 +33,16 @@ interface ReplayOptions {
 }
 
 const badInput = (message: string): CliError => new CliError(message, REPLAY_EXIT.badInput);
+
+/** Temporal could not be asked (down, refused, timed out): nothing was checked. */
+async function fromTemporal<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    if (err instanceof CliError) throw err;
+    throw new CliError(`nothing was checked: ${(err as Error).message}`, REPLAY_EXIT.unavailable);
+  }
+}
 
 /** Progress for long runs, on stderr (stdout stays the report): at most one line a second, and the last. */
 function progress(what: string, total: number): (done: number) => void {
@@ -100,7 +113,13 @@ async function determinism(histories: IncidentHistory[], sel: IncidentSelection 
     routeTemporalLogs(createLog('replay'));
     process.stderr.write(`replay: bundling ${workflowsPath} and replaying\n`);
   }
-  const verdicts = await replayHistories(histories, workflowsPath, progress('replayed', histories.length));
+  let verdicts: Awaited<ReturnType<typeof replayHistories>>;
+  try {
+    verdicts = await replayHistories(histories, workflowsPath, progress('replayed', histories.length));
+  } catch (err) {
+    // The SDK bundles the module before the first replay: a module that is not workflow code fails here.
+    throw new CliError(`${workflowsPath} could not be loaded as workflow code: ${(err as Error).message}`, workflowsPath === WORKFLOWS_PATH ? REPLAY_EXIT.unavailable : REPLAY_EXIT.badInput);
+  }
   const failed = verdicts.filter((v) => !v.ok);
   if (json) {
     printJson({ workflowsPath, since: sel.since?.toISOString() ?? null, id: sel.id ?? null, host: sel.host ?? null, total: verdicts.length, passed: verdicts.length - failed.length, failed: failed.length, results: verdicts });
@@ -153,7 +172,7 @@ export function registerReplay(program: Command): void {
     .command('replay')
     .description(
       'Check workflow code against past incidents before deploying it: download closed incident histories from Temporal and replay them ' +
-        '(exit 0 all replay, 1 some no longer replay, 2 bad input). With --what-if, re-decide them from their recorded facts under other policy settings instead',
+        '(exit 0 all replay, 1 some no longer replay, 2 bad input, 3 Temporal unavailable). With --what-if, re-decide them from their recorded facts under other policy settings instead',
     )
     .option('--since <when>', 'closed within this window (90s, 30m, 24h, 7d, 2w) or since an ISO-8601 time; default 7d, or all runs with --id')
     .option('--id <workflowId>', 'only the closed runs of this incident (workflow id, as `incidents list` shows)')
@@ -179,9 +198,9 @@ export function registerReplay(program: Command): void {
         }
       }
       const workflowsPath = whatIfConfig ? WORKFLOWS_PATH : workflowsModule(opts.workflows);
-      const client = await connectTemporal(config);
+      const client = await fromTemporal(() => connectTemporal(config));
       try {
-        const histories = await closedHistories(client, sel);
+        const histories = await fromTemporal(() => closedHistories(client, sel));
         if (whatIfConfig) whatIf(histories, sel, opts.whatIf as string, opts.json === true, whatIfConfig.config.policy, whatIfConfig.overrides);
         else await determinism(histories, sel, workflowsPath, opts.json === true);
       } finally {
