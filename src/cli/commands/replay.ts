@@ -14,6 +14,7 @@ import { fetchHistories, listClosedIncidents } from '../../replay/incident-histo
 import { isRecorded, recordedDecision } from '../../replay/recorded';
 import { parseSince } from '../../replay/since';
 import { changedSettings, groupChanges, reDecide } from '../../replay/what-if';
+import { INCIDENT_WORKFLOW_TYPE } from '../../contract/incident';
 import { CliError } from '../errors';
 import { printJson } from '../table';
 
@@ -90,7 +91,7 @@ function workflowsModule(path: string | undefined): string {
 async function closedHistories(client: Client, sel: IncidentSelection & { sinceText: string | null }): Promise<IncidentHistory[]> {
   const infos = await listClosedIncidents(client, sel);
   if (infos.length === 0 && sel.id) {
-    const open = await client.workflow.count(`WorkflowId = '${sel.id}'`);
+    const open = await client.workflow.count(`WorkflowType = '${INCIDENT_WORKFLOW_TYPE}' AND WorkflowId = '${sel.id}'`);
     throw badInput(
       open.count > 0
         ? `incident ${sel.id} has no closed run${sel.sinceText ? ` since ${sel.sinceText}` : ''} (only closed incidents are replayed)`
