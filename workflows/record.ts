@@ -28,6 +28,9 @@ export class IncidentRecord {
   /** What the model advised, for the escalation notification. */
   adviceNotice: EscalationAdvice | undefined;
   private readonly decisionHistory: Decision[] = [];
+  private readonly decisionHistoryFacts: (Facts | null)[] = [];
+  /** The facts in force when the current decision was made. */
+  private decidedFrom: Facts | null = null;
 
   constructor(
     readonly input: IncidentInput,
@@ -53,11 +56,18 @@ export class IncidentRecord {
   }
 
   setDecision(d: Decision, finalAction: Action): void {
-    if (this.decision) this.decisionHistory.push(this.decision);
+    if (this.decision) {
+      this.decisionHistory.push(this.decision);
+      this.decisionHistoryFacts.push(this.decidedFrom);
+    }
     this.decision = d;
+    this.decidedFrom = this.facts ?? null;
     this.st.decision = d;
     this.st.finalAction = finalAction;
-    if (this.decisionHistory.length > 0) this.st.decisionHistory = [...this.decisionHistory];
+    if (this.decisionHistory.length > 0) {
+      this.st.decisionHistory = [...this.decisionHistory];
+      this.st.decisionHistoryFacts = [...this.decisionHistoryFacts];
+    }
     upsertSearchAttributes([
       { key: SA.failure, value: d.failure },
       { key: SA.decision, value: finalAction },

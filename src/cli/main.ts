@@ -8,6 +8,7 @@ import { registerDrill } from './commands/drill';
 import { registerGateway } from './commands/gateway';
 import { registerIncidents } from './commands/incidents';
 import { registerKeys } from './commands/keys';
+import { registerReplay } from './commands/replay';
 import { registerRespond } from './commands/respond';
 import { registerUp } from './commands/up';
 import { registerWorkerAndWatcher } from './commands/worker';
@@ -27,6 +28,7 @@ const COMMANDS: ((program: Command) => void)[] = [
   registerAuditExport,
   registerAuditAnalyze,
   registerDrill,
+  registerReplay,
   registerKeys,
   registerDoctor,
 ];

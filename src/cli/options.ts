@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from 'commander';
 import type { z } from 'zod';
+import { parseSince } from '../replay/since';
 
 /**
  * Argument parsers for commander options (`.option(flags, description, parser, default)`).
@@ -38,18 +39,11 @@ export function fromSchema<S extends z.ZodType<unknown, string>>(name: string, s
   };
 }
 
-const DURATION = /^([0-9]+)(s|m|h|d)$/;
-const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
-/** An ISO-8601 date or date-time, e.g. `2026-05-03` or `2026-05-03T17:05:31Z`. */
-const ISO = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/;
-
-/** `--since 24h` (also `90s`, `30m`, `7d`) or an ISO-8601 time: the moment it names. */
+/** `--since 24h` (also `90s`, `30m`, `7d`, `2w`) or an ISO-8601 time: the moment it names (src/replay/since.ts's rule). */
 export function sinceTime(name: string, now: () => number = Date.now): (value: string) => Date {
   return (value: string) => {
-    const d = DURATION.exec(value);
-    if (d) return new Date(now() - Number(d[1]) * UNIT_MS[d[2] as keyof typeof UNIT_MS]);
-    const t = ISO.test(value) ? Date.parse(value) : Number.NaN;
-    if (Number.isNaN(t)) throw new InvalidArgumentError(`${name} must be a duration such as 24h, 30m, 7d or 90s, or an ISO-8601 time such as 2026-05-03T17:05:31Z.`);
-    return new Date(t);
+    const parsed = parseSince(value, new Date(now()));
+    if (typeof parsed === 'string') throw new InvalidArgumentError(`${parsed.replace(/^--since/, name)}.`);
+    return parsed;
   };
 }

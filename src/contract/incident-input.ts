@@ -44,7 +44,8 @@ export const ResponseSchema = z.object({
   at: text(64),
 });
 
-const PolicyConfigSchema = z.object({
+/** The policy settings an incident was decided under (also read back from history by `replay --what-if`). */
+export const PolicyConfigSchema = z.object({
   memoryFactor: positive,
   memoryMaxFactor: positive,
   memoryCeilingBytes: positive,

@@ -115,6 +115,11 @@ export interface IncidentState {
   decision?: Decision;
   /** Earlier decisions of this incident, oldest first (e.g. `exit-restart` before `exit-recurrence`). */
   decisionHistory?: Decision[];
+  /**
+   * The facts each entry of `decisionHistory` was made from, in the same order (null where none
+   * had been taken), so `replay --what-if` can re-decide an incident's first decision too.
+   */
+  decisionHistoryFacts?: (Facts | null)[];
   proposal?: Proposal;
   /** Set when the model's proposal differs from the policy. */
   disagreement?: { policy: Action; model: Action; final: Action };

@@ -6,6 +6,7 @@ import { readAgentFile } from '../signing';
 import type { LlmDeps } from '../../activities';
 import { createActivities, createWebhookNotifier } from '../../activities';
 import { routeTemporalLogs } from './temporal-logging';
+import { WORKFLOWS_PATH } from './workflows-path';
 import { createOpenAiClient, gatewaySignedFetch } from '../llm';
 
 export interface RunningWorker {
@@ -61,7 +62,7 @@ export async function startWorker(config: Config, client: Client, log: (r: Recor
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
-    workflowsPath: require.resolve('../../workflows'),
+    workflowsPath: WORKFLOWS_PATH,
     activities,
   });
   const done = worker.run().finally(() => connection.close());
