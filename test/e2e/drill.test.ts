@@ -112,8 +112,22 @@ void describe('a drill can fail', () => {
       assert.equal(cards.crashloop?.status, 'failed');
       assert.match(cards.crashloop?.why ?? '', /no incident was opened/);
       assert.equal(cards['exit-transient']?.status, 'passed', cards['exit-transient']?.why);
-      assert.deepEqual(pages, [], 'a failing drill pages nobody either');
+      assert.deepEqual(pages, [], 'a failing drill started by hand pages nobody either');
       assert.equal(await drillContainersLeft(stack.host), 0);
+
+      // The same failure in a scheduled drill pages once, as an incident about dockmedic itself.
+      const input: DrillInput = { host: stack.host, drillId: `s${process.pid}`, scenarios: ['oom'], scheduled: true };
+      const r = (await stack.client.workflow.execute(DRILL_WORKFLOW_TYPE, {
+        workflowId: drillWorkflowId(stack.host, input.drillId ?? ''),
+        taskQueue: stack.env.DOCKMEDIC_TASK_QUEUE ?? '',
+        args: [input],
+        typedSearchAttributes: [{ key: SA.host, value: stack.host }],
+      })) as DrillResult;
+      assert.equal(r.passed, false);
+      await waitUntil('the failed scheduled drill pages', async () => pages.length > 0, 30_000);
+      assert.equal(pages.length, 1, 'one page for the failed scheduled drill');
+      const page = JSON.parse(pages[0] ?? '{}') as { text?: string };
+      assert.ok(page.text?.includes(input.drillId ?? '?'), `the page names the drill: ${page.text}`);
     } finally {
       await stack.killWatcher();
       await stack.startWatcher();
