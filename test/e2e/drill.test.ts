@@ -174,6 +174,11 @@ void describe('drills on a Temporal Schedule', () => {
     assert.equal(create.code, 0, create.stderr);
     const list = JSON.parse(runCli(stack, ['drill', 'schedule', 'list', '--json']).stdout) as { scheduleId: string }[];
     assert.ok(list.some((s) => s.scheduleId === `${DRILL_SCHEDULE_PREFIX}${scheduleName}`));
+    const paused = () => (JSON.parse(runCli(stack, ['drill', 'schedule', 'list', '--json']).stdout) as { scheduleId: string; paused: boolean }[]).find((s) => s.scheduleId === `${DRILL_SCHEDULE_PREFIX}${scheduleName}`)?.paused;
+    assert.equal(runCli(stack, ['drill', 'schedule', 'pause', scheduleName]).code, 0);
+    assert.equal(paused(), true);
+    assert.equal(runCli(stack, ['drill', 'schedule', 'resume', scheduleName]).code, 0);
+    assert.equal(paused(), false);
     const before0 = (JSON.parse(runCli(stack, ['drill', 'history', '--json']).stdout) as DrillHistoryRow[]).length;
     assert.equal(runCli(stack, ['drill', 'schedule', 'trigger', scheduleName]).code, 0);
     const row = await waitUntil(
