@@ -94,6 +94,7 @@ async function runScenario(host: string, drillId: string, card: ScenarioCard): P
     card.container = made.name;
     card.incidentId = incidentWorkflowId(host, made.name);
     const observed = await observe(s, made.id, card.incidentId, since);
+    if (observed.incidentRunId) card.incidentRunId = observed.incidentRunId;
     Object.assign(card, scoreScenario(s, card.incidentId, observed, s.container.memoryBytes ?? 0));
   } catch (err) {
     if (isCancellation(err)) throw err;
@@ -139,6 +140,7 @@ async function observe(s: Scenario, id: string, incidentId: string, since: strin
   const info = await read.inspectContainer(id);
   return {
     ...base,
+    incidentRunId: w.runId,
     incident: w.state,
     audit: await drill.drillAudit(id),
     scheduled: await drill.incidentActivityCounts(incidentId, w.runId),

@@ -119,6 +119,8 @@ export interface ScenarioCard {
   /** Docker's failure event → running/healthy again, from Docker's own event times. */
   mttrMs?: number;
   incidentId?: string;
+  /** The run the drill judged: a container's incidents share a workflow id, and a crash-looping container may open another before it is removed. */
+  incidentRunId?: string;
   container?: string;
 }
 

@@ -32,6 +32,8 @@ export interface Observed {
   events: DrillEvent[];
   /** The drill's own workflow id: its calls (create, stop, events…) are not the incident's. */
   drillWorkflowId: string;
+  /** The incident run observed. */
+  incidentRunId?: string;
 }
 
 /** A drill answers every escalation with `reject` as DRILL_RESPONDER, so "nobody answered" reads as rejected. */
