@@ -81,12 +81,14 @@ export function createDrillActivities(deps: ActivityDeps) {
     },
 
     /**
-     * Wait (heartbeating) until the incident is closed or waits for an answer, or `timeoutSeconds`
-     * pass without one being opened. Polls its state query: a drill's incidents last seconds.
+     * Wait (heartbeating) until the incident is closed or (unless `untilClosed`) waits for an
+     * answer, at most `timeoutSeconds`. Polls its state query: a drill's incidents last seconds.
      */
-    async awaitIncident(workflowId: string, timeoutSeconds: number): Promise<IncidentWait> {
+    async awaitIncident(workflowId: string, timeoutSeconds: number, untilClosed = false): Promise<IncidentWait> {
       if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0 || timeoutSeconds > 3600) throw invalidActivityInput(`timeoutSeconds must be in (0, 3600], got ${timeoutSeconds}`);
       const deadline = Date.now() + timeoutSeconds * 1000;
+      // At the deadline: the incident as last seen (still open), or none when it never opened.
+      let last: IncidentWait = { status: 'none' };
       for (;;) {
         Context.current().heartbeat();
         try {
@@ -95,12 +97,14 @@ export function createDrillActivities(deps: ActivityDeps) {
           if (desc.type === INCIDENT_WORKFLOW_TYPE) {
             const state = await handle.query(stateQuery);
             if (desc.status.name !== 'RUNNING' || state.outcome !== undefined) return { status: 'closed', state, runId: desc.runId };
-            if (state.pendingEscalation) return { status: 'escalated', state, runId: desc.runId };
+            // Once answered, only the close matters: an escalation still shown is the answer in flight.
+            if (state.pendingEscalation && !untilClosed) return { status: 'escalated', state, runId: desc.runId };
+            last = { status: 'escalated', state, runId: desc.runId };
           }
         } catch (err) {
           if (!(err instanceof WorkflowNotFoundError) && !/not.?found|query/i.test((err as Error).message)) throw err;
         }
-        if (Date.now() >= deadline) return { status: 'none' };
+        if (Date.now() >= deadline) return last;
         await sleep(250);
       }
     },
@@ -117,11 +121,11 @@ export function createDrillActivities(deps: ActivityDeps) {
     },
 
     /** A scheduled drill that failed pages like an incident about dockmedic itself: through the real notifier. */
-    async notifyDrillFailed(result: DrillResult, uiUrl?: string): Promise<void> {
+    async notifyDrillFailed(result: DrillResult, drillWorkflowId: string, uiUrl?: string): Promise<void> {
       const failed = result.cards.filter((c) => c.pass === false);
       await deps.notifier.send({
         notice: {
-          incidentId: `drill-${result.host}-${result.drillId}`,
+          incidentId: drillWorkflowId,
           host: result.host,
           container: 'dockmedic',
           containerId: 'dockmedic',

@@ -61,7 +61,7 @@ export async function drillWorkflow(input: DrillInput): Promise<DrillResult> {
   }
   result.finishedAt = new Date().toISOString();
   result.passed = result.skipped === undefined && result.cards.every((c) => c.pass === true);
-  if (input.scheduled && !result.passed && result.skipped === undefined) await notify.notifyDrillFailed(result);
+  if (input.scheduled && !result.passed && result.skipped === undefined) await notify.notifyDrillFailed(result, self);
   return result;
 }
 
@@ -121,20 +121,16 @@ async function observe(s: Scenario, id: string, incidentId: string, since: strin
     return { ...base, incident: w.status === 'none' ? null : w.state, audit: await drill.drillAudit(id) };
   }
   let w: IncidentWait = await waiting.awaitIncident(incidentId, INCIDENT_WAIT_SECONDS);
-  const answered = new Set<string>();
-  while (w.status === 'escalated') {
-    // The drill is the only responder a drill incident has: no person is ever asked.
-    const level = `${w.state.pendingEscalation?.level ?? 0}`;
-    if (!answered.has(level)) {
-      answered.add(level);
-      await getExternalWorkflowHandle(incidentId, w.runId).signal(respondSignal, {
-        action: 'reject',
-        by: DRILL_RESPONDER,
-        comment: 'drill: no action is taken on a drill container beyond what dockmedic did by itself',
-        at: new Date().toISOString(),
-      });
-    }
-    w = await waiting.awaitIncident(incidentId, INCIDENT_WAIT_SECONDS);
+  if (w.status === 'escalated') {
+    // The drill is the only responder a drill incident has: no person is ever asked. One answer
+    // closes it (reject is always among the answers an escalation waits for).
+    await getExternalWorkflowHandle(incidentId, w.runId).signal(respondSignal, {
+      action: 'reject',
+      by: DRILL_RESPONDER,
+      comment: 'drill: no action is taken on a drill container beyond what dockmedic did by itself',
+      at: new Date().toISOString(),
+    });
+    w = await waiting.awaitIncident(incidentId, INCIDENT_WAIT_SECONDS, true);
   }
   if (w.status === 'none') return { ...base, incident: null, audit: await drill.drillAudit(id) };
   const info = await read.inspectContainer(id);

@@ -110,6 +110,10 @@ void describe('a drill can fail', () => {
       const cards = Object.fromEntries((JSON.parse(res.stdout) as DrillResult).cards.map((c) => [c.scenario, c]));
       assert.equal(cards.oom?.status, 'failed');
       assert.match(cards.oom?.why ?? '', /decided escalate .*expected raise_memory/);
+      // By effect: the OOM incident escalated and no memory update reached the gateway.
+      const oomRun = (await stack.client.workflow.getHandle(cards.oom?.incidentId ?? '', cards.oom?.incidentRunId).result()) as { finalAction?: string };
+      assert.equal(oomRun.finalAction, 'escalate');
+      assert.equal(stack.audit().filter((r) => r.tool === 'update_container_resources' && r.workflowId === cards.oom?.incidentId).length, 0);
       assert.equal(cards.crashloop?.status, 'failed');
       assert.match(cards.crashloop?.why ?? '', /no incident was opened/);
       assert.equal(cards['exit-transient']?.status, 'passed', cards['exit-transient']?.why);

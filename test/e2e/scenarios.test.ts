@@ -5,6 +5,7 @@ import { loadConfig } from '../../src/config';
 import { IncidentStarter } from '../../src/watcher/incident-starter';
 import type { Scenario } from '../../src/drills/scenarios';
 import { SCENARIOS } from '../../src/drills/scenarios';
+import { ACTIVITY_FOR_TOOL } from '../../src/drills/score';
 import { docker } from '../helpers/stack';
 import { runCatalogueScenario, runScenarioContainer } from '../helpers/scenario';
 import type { E2eStack } from './harness';
@@ -16,12 +17,6 @@ import { stateQuery } from '../../src/contract/signals';
  * docs/architecture.md §6 scenarios 1–6, 8 and 9 on the real stack: Docker engine, Redis, Temporal dev server,
  * and dockmedic's gateway, worker and watcher as separate processes. Each is checked by effect.
  */
-
-const ACTIVITY_FOR_TOOL: Record<string, string> = {
-  restart_container: 'restartContainer',
-  start_container: 'startContainer',
-  update_container_resources: 'raiseMemory',
-};
 
 let stack: E2eStack;
 
