@@ -84,6 +84,8 @@ export const Config = z
     DOCKMEDIC_GATEWAY_HOST: z.string().default('127.0.0.1'),
     DOCKMEDIC_GATEWAY_PORT: port(7801),
     DOCKMEDIC_GATEWAY_URL: z.string().url().optional(),
+    DOCKMEDIC_INTAKE_HOST: z.string().default('127.0.0.1'),
+    DOCKMEDIC_INTAKE_PORT: port(7802),
     DOCKMEDIC_GATEWAY_KEYS_FILE: z.string().optional(),
     DOCKMEDIC_AGENT_KEY_FILE: z.string().optional(),
     DOCKMEDIC_AUDIT_FILE: z.string().optional(),
@@ -143,6 +145,8 @@ export const Config = z
         taskQueue: env.DOCKMEDIC_TASK_QUEUE,
       },
       redisUrl: env.REDIS_URL,
+      /** The worker/watcher side's listener (src/runtime/service-listener.ts): intake, /healthz, /metrics. */
+      listener: { host: env.DOCKMEDIC_INTAKE_HOST, port: env.DOCKMEDIC_INTAKE_PORT },
       dockerSocket: env.DOCKER_SOCKET,
       gateway: {
         host: env.DOCKMEDIC_GATEWAY_HOST,

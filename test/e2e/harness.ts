@@ -74,6 +74,7 @@ export async function startE2eStack(extraEnv: NodeJS.ProcessEnv = {}): Promise<E
     DOCKMEDIC_HOST: runId,
     DOCKMEDIC_TASK_QUEUE: `dockmedic-${runId}`,
     DOCKMEDIC_GATEWAY_PORT: String(port),
+    DOCKMEDIC_INTAKE_PORT: '0',
     TEMPORAL_ADDRESS,
     DOCKMEDIC_STABILIZATION_SECONDS: '8',
     DOCKMEDIC_LADDER: 'level-1:6,level-2:4',

@@ -4,6 +4,7 @@ import { loadConfig, loadLlmUpstream } from '../../config';
 import { startGateway } from '../../gateway/start';
 import { createLog, onShutdownSignal } from '../../runtime/log';
 import { connectTemporal } from '../../runtime/temporal';
+import { startServiceListener } from '../../runtime/service-listener';
 import { startWorker } from '../../runtime/worker';
 import { Watcher } from '../../watcher';
 import { gatewayRequestLogger, warnIfStoreDown } from './gateway';
@@ -28,9 +29,11 @@ export function registerUp(program: Command): void {
       const worker = await startWorker(config, client, createLog('worker'));
       const watcher = new Watcher({ docker, temporal: client, config, reconcileWindowSeconds: opts.reconcileWindow, log: createLog('watcher') });
       await watcher.start();
-      log({ msg: 'dockmedic up', host: config.host, gateway: gateway.url, temporal: config.temporal.address, ui: config.temporal.uiUrl, taskQueue: config.temporal.taskQueue, mode: config.llm.model ? `advisor (${config.llm.model})` : 'policy' });
-      process.stdout.write(`dockmedic is up on ${config.host}\n  gateway      ${gateway.url}\n  Temporal UI  ${config.temporal.uiUrl}\n  mode         ${config.llm.model ? `advisor (${config.llm.model}); the policy decides` : 'policy (no model configured)'}\n`);
+      const listener = await startServiceListener({ ...config.listener, log });
+      log({ msg: 'dockmedic up', host: config.host, gateway: gateway.url, listener: listener.url, temporal: config.temporal.address, ui: config.temporal.uiUrl, taskQueue: config.temporal.taskQueue, mode: config.llm.model ? `advisor (${config.llm.model})` : 'policy' });
+      process.stdout.write(`dockmedic is up on ${config.host}\n  gateway      ${gateway.url}\n  listener     ${listener.url}\n  Temporal UI  ${config.temporal.uiUrl}\n  mode         ${config.llm.model ? `advisor (${config.llm.model}); the policy decides` : 'policy (no model configured)'}\n`);
       const stop = async () => {
+        await listener.close();
         await watcher.stop();
         await worker.shutdown();
         await gateway.close();

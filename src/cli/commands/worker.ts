@@ -3,6 +3,7 @@ import Docker from 'dockerode';
 import { loadConfig } from '../../config';
 import { createLog, onShutdownSignal } from '../../runtime/log';
 import { connectTemporal } from '../../runtime/temporal';
+import { startServiceListener } from '../../runtime/service-listener';
 import { startWorker } from '../../runtime/worker';
 import { Watcher } from '../../watcher';
 import { nonNegativeInt } from '../options';
@@ -35,9 +36,11 @@ export function registerWorkerAndWatcher(program: Command): void {
       const client = await connectTemporal(config);
       const watcher = new Watcher({ docker: new Docker({ socketPath: config.dockerSocket }), temporal: client, config, reconcileWindowSeconds: opts.reconcileWindow, log });
       await watcher.start();
-      log({ msg: 'watcher started', host: config.host, taskQueue: config.temporal.taskQueue });
+      const listener = await startServiceListener({ ...config.listener, log });
+      log({ msg: 'watcher started', host: config.host, taskQueue: config.temporal.taskQueue, listener: listener.url });
       await new Promise<void>((resolve) =>
         onShutdownSignal(async () => {
+          await listener.close();
           await watcher.stop();
           await client.connection.close();
           resolve();
