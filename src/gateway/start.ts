@@ -4,6 +4,7 @@ import type Redis from 'ioredis';
 import type { Config, LlmUpstreamConfig } from '../config';
 import { ConfigError } from '../config';
 import { Admission } from './admission';
+import { loadOrCreateAuditKey } from './audit/audit-key';
 import { AuditLog } from './audit/audit-log';
 import type { AuditRecord } from './audit/record';
 import { IdempotencyStore } from './idempotency';
@@ -70,7 +71,7 @@ export async function startGateway(config: Config, deps: GatewayDeps = {}): Prom
     throw new ConfigError(`DOCKMEDIC_NONCE_TTL_SECONDS (${settings.nonceTtlSeconds}) must be at least twice DOCKMEDIC_CLOCK_SKEW_SECONDS (${settings.clockSkewSeconds})`);
   }
   const keyring = new Keyring(settings.keysFile, deps.keysReloadIntervalMs ?? 1000, (err) => deps.onError?.(err, '-'));
-  const audit = AuditLog.open(settings.auditFile);
+  const audit = AuditLog.open(settings.auditFile, loadOrCreateAuditKey(settings.auditKeyFile).key);
   let redis: Redis | undefined;
   try {
     redis = connectStore(deps.redisUrl ?? config.redisUrl);

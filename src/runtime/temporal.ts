@@ -1,6 +1,11 @@
 import { Client, Connection } from '@temporalio/client';
 import type { Config } from '../config';
 
+/** Temporal's frontend did not answer: nothing was read or sent. */
+export class TemporalUnavailable extends Error {
+  override name = 'TemporalUnavailable';
+}
+
 /** Connect a Temporal client with the configured address and namespace. */
 export async function connectTemporal(config: Config, opts: { connectTimeoutMs?: number } = {}): Promise<Client> {
   let connection: Connection;
@@ -11,7 +16,7 @@ export async function connectTemporal(config: Config, opts: { connectTimeoutMs?:
     });
   } catch (err) {
     // The SDK's message ("Failed to connect before the deadline") does not say where it tried.
-    throw new Error(`Temporal at ${config.temporal.address} (TEMPORAL_ADDRESS) did not answer: ${(err as Error).message}`, { cause: err });
+    throw new TemporalUnavailable(`Temporal at ${config.temporal.address} (TEMPORAL_ADDRESS) did not answer: ${(err as Error).message}`, { cause: err });
   }
   return new Client({ connection, namespace: config.temporal.namespace });
 }

@@ -291,7 +291,7 @@ describe('audit export: bad options stop it before Temporal is asked, and nothin
   ] as const) {
     it(`${args.join(' ')}`, () => {
       const res = cli(['audit', 'export', ...args]);
-      assert.equal(res.status, 1, res.stderr);
+      assert.equal(res.status, 2, res.stderr);
       assert.equal(res.stdout, '');
       assert.ok(res.stderr.includes(mentions), res.stderr);
       assert.ok(!res.stderr.includes('127.0.0.1:1'), `refused before connecting: ${res.stderr}`);

@@ -160,6 +160,6 @@ describe('dockmedic replay on the real stack', { timeout: 300_000 }, () => {
     const out = runCli(stack, ['replay', '--json'], { TEMPORAL_ADDRESS: '127.0.0.1:1' });
     assert.equal(out.code, 3, out.stderr);
     assert.match(out.stderr, /nothing was checked: Temporal at 127\.0\.0\.1:1/);
-    assert.equal(out.stdout, '');
+    assert.equal((JSON.parse(out.stdout) as { error: { code: string } }).error.code, 'temporal_unavailable', 'the uniform --json error, no report');
   });
 });

@@ -163,7 +163,7 @@ describe('operating an incident with the CLI on the real stack', { timeout: 300_
     assert.equal(before, 1, 'the policy restarted once before escalating');
 
     const bad = runCli(stack, ['respond', id, 'resolve-now', '--by', 'alice']);
-    assert.equal(bad.code, 1, 'an unknown answer is refused');
+    assert.equal(bad.code, 2, 'an unknown answer is refused as bad input');
     const sent = runCli(stack, ['respond', id, 'approve', '--by', 'alice', '--comment', 'one more try']);
     assert.equal(sent.code, 0, sent.stderr);
 

@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { AuditChainError, AuditLog, verifyAuditFile } from '../../src/gateway/audit';
+import { AuditChainError, AuditLog, readAuditKey, verifyAuditFile } from '../../src/gateway/audit';
+import { canonicalJson } from '../../src/gateway/audit';
+import type { AuditEntry, AuditKey } from '../../src/gateway/audit';
 import { GatewayRefusal } from '../../src/gateway-client';
 import { repoRoot } from '../helpers/paths';
 import { GatewayFixture } from './helpers/fixture';
@@ -13,7 +16,8 @@ import { GatewayFixture } from './helpers/fixture';
  * The gateway's audit log is a hash chain with a head sidecar. `verifyAuditFile` (and
  * `dockmedic audit verify`) pass on an untouched log and find a changed byte, a deleted line
  * (middle or end) and a truncated tail. The gateway continues the chain across restarts and
- * will not start on a log whose tail was cut.
+ * will not start on a log whose tail was cut. The chain is keyed (an HMAC under the gateway's
+ * own audit key): a file rewritten without the key fails, old unkeyed logs verify as unkeyed.
  */
 let f: GatewayFixture;
 let work: string;
@@ -29,8 +33,12 @@ function lines(file: string): string[] {
   return readFileSync(file, 'utf8').split('\n').slice(0, -1);
 }
 
+/** The gateway's audit key (made by the gateway on its first start). */
+const auditKey = (): AuditKey => readAuditKey(f.config.gateway.auditKeyFile);
+
 function cli(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [join(repoRoot, 'dist/src/cli/main.js'), ...args], { encoding: 'utf8' });
+  const key = args[1] === 'verify' ? ['--key', f.config.gateway.auditKeyFile] : [];
+  const r = spawnSync(process.execPath, [join(repoRoot, 'dist/src/cli/main.js'), ...args, ...key], { encoding: 'utf8' });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -53,7 +61,7 @@ after(async () => {
 
 void describe('verifyAuditFile', () => {
   void it('passes on the untouched log, every record chained to the one before', async () => {
-    const result = await verifyAuditFile(f.auditFile);
+    const result = await verifyAuditFile(f.auditFile, auditKey());
     assert.equal(result.ok, true, JSON.stringify(result.error));
     assert.equal(result.records, 11);
     const recs = lines(f.auditFile).map((l) => JSON.parse(l) as { prev: string; hash: string; seq: number });
@@ -69,7 +77,7 @@ void describe('verifyAuditFile', () => {
     const ls = text.split('\n');
     ls[4] = ls[4]!.replace('"verdict":"allowed"', '"verdict":"allowes"');
     writeFileSync(file, ls.join('\n'));
-    const r = await verifyAuditFile(file);
+    const r = await verifyAuditFile(file, auditKey());
     assert.equal(r.ok, false);
     assert.equal(r.error?.line, 5);
     assert.equal(r.records, 4);
@@ -81,7 +89,7 @@ void describe('verifyAuditFile', () => {
     const at = buf.indexOf('\n') + 1; // first byte of line 2
     buf[at] = 0x5b; // '{' → '['
     writeFileSync(file, buf);
-    const r = await verifyAuditFile(file);
+    const r = await verifyAuditFile(file, auditKey());
     assert.equal(r.ok, false);
     assert.equal(r.error?.line, 2);
   });
@@ -91,7 +99,7 @@ void describe('verifyAuditFile', () => {
     const ls = lines(file);
     ls.splice(6, 1);
     writeFileSync(file, ls.join('\n') + '\n');
-    const r = await verifyAuditFile(file);
+    const r = await verifyAuditFile(file, auditKey());
     assert.equal(r.ok, false);
     assert.equal(r.error?.line, 7);
   });
@@ -100,7 +108,7 @@ void describe('verifyAuditFile', () => {
     const file = copyLog('tail-lines');
     const ls = lines(file);
     writeFileSync(file, ls.slice(0, -2).join('\n') + '\n');
-    const r = await verifyAuditFile(file);
+    const r = await verifyAuditFile(file, auditKey());
     assert.equal(r.ok, false);
     assert.equal(r.records, 9, 'what is there still verifies');
     assert.equal(r.error?.line, 10);
@@ -110,7 +118,7 @@ void describe('verifyAuditFile', () => {
     const file = copyLog('truncated');
     const size = readFileSync(file).length;
     truncateSync(file, size - 40);
-    const r = await verifyAuditFile(file);
+    const r = await verifyAuditFile(file, auditKey());
     assert.equal(r.ok, false);
     assert.equal(r.error?.line, 11);
   });
@@ -118,7 +126,7 @@ void describe('verifyAuditFile', () => {
   void it('detects a missing head sidecar', async () => {
     const file = copyLog('no-head');
     rmSync(`${file}.head`);
-    assert.equal((await verifyAuditFile(file)).ok, false);
+    assert.equal((await verifyAuditFile(file, auditKey())).ok, false);
   });
 });
 
@@ -143,16 +151,16 @@ void describe('dockmedic audit verify', () => {
     assert.equal(missing.status, 2);
     const dir = cli(['audit', 'verify', work, '--json']);
     assert.equal(dir.status, 2);
-    assert.equal((JSON.parse(dir.stdout) as { ok: boolean }).ok, false);
+    assert.equal((JSON.parse(dir.stdout) as { error: { code: string } }).error.code, 'unreadable');
   });
 });
 
 void describe('the chain across gateway restarts', () => {
   void it('a restarted gateway continues the chain from the last record', async () => {
-    const before0 = await verifyAuditFile(f.auditFile);
+    const before0 = await verifyAuditFile(f.auditFile, auditKey());
     await f.restartGateway();
     const res = await f.client().call('inspect_container', { container: f.containers.name('target') });
-    const after0 = await verifyAuditFile(f.auditFile);
+    const after0 = await verifyAuditFile(f.auditFile, auditKey());
     assert.equal(after0.ok, true, JSON.stringify(after0.error));
     assert.equal(after0.records, before0.records + 1);
     assert.equal(f.auditFor(res.requestId)?.prev, before0.lastHash);
@@ -173,8 +181,87 @@ void describe('the chain across gateway restarts', () => {
     const last = JSON.parse(ls.at(-1)!) as { seq: number; prev: string };
     // The head as it was before the last append.
     writeFileSync(`${file}.head`, JSON.stringify({ count: last.seq, hash: last.prev }).padEnd(127) + '\n');
-    const log = AuditLog.open(file);
+    const log = AuditLog.open(file, auditKey().key);
     log.close();
-    assert.equal((await verifyAuditFile(file)).ok, true);
+    assert.equal((await verifyAuditFile(file, auditKey())).ok, true);
+  });
+});
+
+/** What someone who can write the file but lacks the key can do: re-link every record with plain sha256. */
+function rewriteWithoutKey(file: string, change: (rec: Record<string, unknown>, i: number) => void): void {
+  let prev = '0'.repeat(64);
+  const out = lines(file).map((line, i) => {
+    const rec = JSON.parse(line) as Record<string, unknown>;
+    change(rec, i);
+    delete rec.hash;
+    rec.prev = prev;
+    const hash = createHash('sha256').update(prev).update('\n').update(canonicalJson(rec)).digest('hex');
+    prev = hash;
+    return JSON.stringify({ ...rec, hash });
+  });
+  writeFileSync(file, out.join('\n') + '\n');
+  writeFileSync(`${file}.head`, JSON.stringify({ count: out.length, hash: prev }).padEnd(255) + '\n');
+}
+
+const entry = (time: string, i: number): AuditEntry => ({
+  time, requestId: `r${i}`, agent: 'worker', keyId: 'k1', method: 'POST', path: '/v1/tools/inspect_container', tool: 'inspect_container',
+  args: { container: 'web' }, target: null, verdict: 'allowed', code: null, status: 200, result: null, replayed: false, durationMs: 1, idempotencyKey: null, workflowId: null,
+});
+
+void describe('the keyed chain (an HMAC under the gateway\'s own audit key)', () => {
+  void it('the gateway makes its key once (0600) and keys every record and the head', async () => {
+    assert.equal(statSync(f.config.gateway.auditKeyFile).mode & 0o777, 0o600);
+    const r = await verifyAuditFile(f.auditFile, auditKey());
+    assert.equal(r.ok, true, JSON.stringify(r.error));
+    assert.equal(r.keyed, r.records);
+    assert.equal(r.unkeyed, 0);
+    assert.ok(r.records >= 10);
+  });
+
+  void it('a file rewritten without the key fails: an edited record re-linked, or the whole chain downgraded to unkeyed', async () => {
+    const edited = copyLog('rewrite-edit');
+    rewriteWithoutKey(edited, (rec, i) => {
+      if (i === 3) rec.status = 418;
+    });
+    const a = await verifyAuditFile(edited, auditKey());
+    assert.equal(a.ok, false);
+    assert.equal(a.error?.line, 1, 'the first re-linked record does not verify under the key');
+    const downgraded = copyLog('rewrite-downgrade');
+    rewriteWithoutKey(downgraded, (rec) => delete rec.chain);
+    const b = await verifyAuditFile(downgraded, auditKey());
+    assert.equal(b.ok, false, 'unkeyed records dated after the key was made');
+    assert.equal(cli(['audit', 'verify', downgraded, '--json']).status, 1);
+    const c = await verifyAuditFile(downgraded);
+    assert.equal(c.ok, true, 'without the key the same file only verifies as unkeyed');
+    assert.equal(c.unkeyed, c.records);
+  });
+
+  void it('a keyed log with a wrong key fails; without a key it cannot be checked (exit 2, audit_key_missing)', () => {
+    const otherKey = join(work, 'other-audit-key');
+    writeFileSync(otherKey, JSON.stringify({ key: 'ab'.repeat(32), created: '2026-01-01T00:00:00.000Z' }), { mode: 0o600 });
+    const wrong = spawnSync(process.execPath, [join(repoRoot, 'dist/src/cli/main.js'), 'audit', 'verify', f.auditFile, '--key', otherKey, '--json'], { encoding: 'utf8' });
+    assert.equal(wrong.status, 1, wrong.stderr);
+    const none = spawnSync(process.execPath, [join(repoRoot, 'dist/src/cli/main.js'), 'audit', 'verify', f.auditFile, '--json'], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH ?? '', DOCKMEDIC_STATE_DIR: join(work, 'no-state') },
+    });
+    assert.equal(none.status, 2, none.stderr);
+    assert.equal((JSON.parse(none.stdout) as { error: { code: string } }).error.code, 'audit_key_missing');
+  });
+
+  void it('an old unkeyed log still verifies, as unkeyed; a keyed gateway continues it with keyed records', async () => {
+    const file = join(work, 'old.jsonl');
+    const old = AuditLog.open(file);
+    for (let i = 0; i < 3; i++) old.append(entry('2025-06-01T00:00:00.000Z', i));
+    old.close();
+    const before = cli(['audit', 'verify', file, '--json']);
+    assert.equal(before.status, 0, before.stdout);
+    const shown = JSON.parse(before.stdout) as { ok: boolean; keyed: number; unkeyed: number };
+    assert.deepEqual([shown.ok, shown.keyed, shown.unkeyed], [true, 0, 3]);
+    const continued = AuditLog.open(file, auditKey().key);
+    for (let i = 3; i < 5; i++) continued.append(entry(new Date().toISOString(), i));
+    continued.close();
+    const after = await verifyAuditFile(file, auditKey());
+    assert.deepEqual([after.ok, after.keyed, after.unkeyed], [true, 2, 3], JSON.stringify(after.error));
   });
 });

@@ -67,7 +67,7 @@ void it('a retired key is refused with key_retired; retiring the key the agent s
   assert.equal(await refusalCode(inspect(f.cred('worker-k2'))), 'key_retired');
   const current = readAgentFile(f.agentFile);
   const refused = cli(['keys', 'retire', current.keyId]);
-  assert.equal(refused.status, 1);
+  assert.equal(refused.status, 2, 'refused as bad input: nothing retired');
   assert.match(refused.stderr, /^error: /);
   assert.ok(!refused.stderr.includes('    at '), 'no stack trace for an expected error');
   const ok = cli(['keys', 'retire', 'worker-k1']);

@@ -3,11 +3,13 @@ import { loadConfig } from '../../config';
 import type { Analysis } from '../../audit/analyze';
 import { analyzeRecords } from '../../audit/analyze';
 import { BadAuditInput, readAuditRecords } from '../../audit/read-records';
+import { CliError } from '../errors';
 import { printJson, renderTable } from '../table';
 import { auditCommand } from './audit';
+import { EXIT } from '../exit-codes';
 
 /** Exit codes of `audit analyze`: all correct, some wrong, input that cannot be scored. */
-export const ANALYZE_EXIT = { allCorrect: 0, someWrong: 1, badInput: 2 } as const;
+export const ANALYZE_EXIT = { allCorrect: EXIT.ok, someWrong: EXIT.failed, badInput: EXIT.badInput } as const;
 
 function pct(correct: number, records: number): string {
   return records === 0 ? '-' : `${Math.round((100 * correct) / records)} %`;
@@ -42,10 +44,7 @@ export function registerAuditAnalyze(program: Command): void {
         analysis = analyzeRecords(readAuditRecords(path), loadConfig().policy);
       } catch (err) {
         if (!(err instanceof BadAuditInput)) throw err;
-        if (opts.json) printJson({ ok: false, badInput: err.message });
-        process.stderr.write(`error: ${err.message}\n`);
-        process.exitCode = ANALYZE_EXIT.badInput;
-        return;
+        throw new CliError(err.message, ANALYZE_EXIT.badInput, 'unreadable');
       }
       if (opts.json) printJson(analysis);
       else process.stdout.write(`${render(analysis)}\n`);

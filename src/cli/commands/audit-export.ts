@@ -12,6 +12,7 @@ import { CliError } from '../errors';
 import { listClosedRuns, runInput, runState } from '../incident-runs';
 import { fromSchema, sinceTime } from '../options';
 import { auditCommand } from './audit';
+import { EXIT } from '../exit-codes';
 
 /** The gateway's audit log, or null (with why) when it cannot be read: the export then falls back to the workflow's own record. */
 function readGatewayAudit(file: string): { records: AuditRecord[] | null; why: string | null } {
@@ -38,7 +39,7 @@ function target(out: string | undefined): Target {
   if (out === undefined) return { kind: 'stdout' };
   if (out.endsWith('/') || (existsSync(out) && statSync(out).isDirectory())) return { kind: 'dir', path: out };
   const parent = dirname(out);
-  if (!existsSync(parent) || !statSync(parent).isDirectory()) throw new CliError(`--out: ${parent} is not a directory`);
+  if (!existsSync(parent) || !statSync(parent).isDirectory()) throw new CliError(`--out: ${parent} is not a directory`, EXIT.badInput, 'invalid_argument');
   return { kind: 'file', path: out, array: out.endsWith('.json') };
 }
 
@@ -74,7 +75,7 @@ export function registerAuditExport(program: Command): void {
       const config = loadConfig();
       const auditFile = opts.audit ?? config.gateway.auditFile;
       const audit = readGatewayAudit(auditFile);
-      if (opts.audit && !audit.records) throw new CliError(`--audit: ${audit.why ?? auditFile}`);
+      if (opts.audit && !audit.records) throw new CliError(`--audit: ${audit.why ?? auditFile}`, EXIT.badInput, 'unreadable');
       if (audit.why) process.stderr.write(`warning: the gateway audit ${audit.why}; tool calls come from the workflows' own records (tools_source decision_chain)\n`);
       const client = await connectTemporal(config);
       const records: ExportRecord[] = [];

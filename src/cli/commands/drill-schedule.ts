@@ -11,18 +11,19 @@ import { selectScenarios } from '../drill-select';
 import type { DrillInput } from '../../contract/drill';
 import { DRILL_SCHEDULE_PREFIX, DRILL_WORKFLOW_TYPE } from '../../contract/drill';
 import { SA } from '../../contract/search-attributes';
+import { EXIT } from '../exit-codes';
 
 /** `30m`, `6h`, `1d`: a Schedule interval of at least a minute (a drill takes a few). */
 const EVERY = /^([1-9][0-9]{0,5})(m|h|d)$/;
 
 export function parseEvery(value: string): Duration {
-  if (!EVERY.test(value)) throw new CliError(`--every must be a number of minutes, hours or days, e.g. 30m, 6h, 1d (got ${JSON.stringify(value)})`, 2);
+  if (!EVERY.test(value)) throw new CliError(`--every must be a number of minutes, hours or days, e.g. 30m, 6h, 1d (got ${JSON.stringify(value)})`, EXIT.badInput, 'invalid_argument');
   return value as Duration;
 }
 
 function scheduleId(config: Config, name: string | undefined): string {
   const id = `${DRILL_SCHEDULE_PREFIX}${name ?? config.host}`;
-  if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,199}$/.test(id)) throw new CliError(`not a schedule name: ${JSON.stringify(name)} (letters, digits, . _ -)`, 2);
+  if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,199}$/.test(id)) throw new CliError(`not a schedule name: ${JSON.stringify(name)} (letters, digits, . _ -)`, EXIT.badInput, 'invalid_argument');
   return id;
 }
 
@@ -37,7 +38,7 @@ async function withClient<T>(fn: (client: Client, config: Config) => Promise<T>)
   try {
     return await fn(client, config);
   } catch (err) {
-    if (err instanceof ScheduleNotFoundError) throw new CliError(`no such drill schedule (see \`dockmedic drill schedule list\`)`, 2);
+    if (err instanceof ScheduleNotFoundError) throw new CliError(`no such drill schedule (see \`dockmedic drill schedule list\`)`, EXIT.badInput, 'schedule_not_found');
     throw err;
   } finally {
     await client.connection.close();

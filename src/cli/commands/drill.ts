@@ -85,7 +85,7 @@ export function registerDrill(program: Command): void {
     .command('run [scenario...]')
     .description(`Run drill scenarios (default: the whole catalogue: ${SCENARIO_NAMES.join(', ')}) and print the scorecard`)
     .option('--json', 'print the drill result as JSON on stdout (progress still goes to stderr)')
-    .addHelpText('after', '\nExit codes: 0 every scenario passed, 1 some failed, 2 bad input, 3 skipped (another drill or a real incident is open on this host).\nNeeds dockmedic running (`dockmedic up` or `make run`): a worker, the watcher and the gateway.')
+    .addHelpText('after', '\nExit codes: 0 every scenario passed, 1 some failed, 2 bad input, 4 skipped (another drill or a real incident is open on this host).\nNeeds dockmedic running (`dockmedic up` or `make run`): a worker, the watcher and the gateway.')
     .action(async (names: string[], opts: { json?: boolean }) => {
       const scenarios = selectScenarios(names);
       const config = loadConfig();

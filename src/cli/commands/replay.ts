@@ -17,12 +17,13 @@ import { changedSettings, groupChanges, reDecide } from '../../replay/what-if';
 import { INCIDENT_WORKFLOW_TYPE } from '../../contract/incident';
 import { CliError } from '../errors';
 import { printJson } from '../table';
+import { EXIT } from '../exit-codes';
 
 /**
  * Exit codes: a script (a deploy gate) must tell "a history no longer replays" from "the command
  * was used wrongly" and from "nothing could be checked".
  */
-export const REPLAY_EXIT = { ok: 0, failed: 1, badInput: 2, unavailable: 3 } as const;
+export const REPLAY_EXIT = { ok: EXIT.ok, failed: EXIT.failed, badInput: EXIT.badInput, unavailable: EXIT.unavailable } as const;
 
 interface ReplayOptions {
   since?: string;
@@ -33,7 +34,7 @@ interface ReplayOptions {
   json?: boolean;
 }
 
-const badInput = (message: string): CliError => new CliError(message, REPLAY_EXIT.badInput);
+const badInput = (message: string): CliError => new CliError(message, REPLAY_EXIT.badInput, 'invalid_argument');
 
 /** Temporal could not be asked (down, refused, timed out): nothing was checked. */
 async function fromTemporal<T>(run: () => Promise<T>): Promise<T> {
@@ -41,7 +42,7 @@ async function fromTemporal<T>(run: () => Promise<T>): Promise<T> {
     return await run();
   } catch (err) {
     if (err instanceof CliError) throw err;
-    throw new CliError(`nothing was checked: ${(err as Error).message}`, REPLAY_EXIT.unavailable);
+    throw new CliError(`nothing was checked: ${(err as Error).message}`, REPLAY_EXIT.unavailable, 'temporal_unavailable');
   }
 }
 

@@ -6,6 +6,7 @@ import { describeIncident, NO_WORKER, queryState } from '../incident-view';
 import { printJson } from '../table';
 import type { ResponseAction } from '../../contract/incident';
 import { respondSignal } from '../../contract/signals';
+import { EXIT } from '../exit-codes';
 
 /** CLI words for the respond signal's actions. */
 const WORDS: Record<string, ResponseAction> = { approve: 'approve', reject: 'reject', ack: 'acknowledge', acknowledge: 'acknowledge', resolve: 'resolve' };
@@ -20,9 +21,9 @@ export function registerRespond(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (id: string, word: string, opts: { by: string; comment?: string; json?: boolean }) => {
       const action = WORDS[word];
-      if (!action) throw new CliError(`unknown action '${word}': use approve, reject, ack or resolve`);
-      if (!/^[\w.@ -]{1,64}$/.test(opts.by)) throw new CliError('--by must be 1–64 characters of letters, digits, space, . _ @ -');
-      if (opts.comment !== undefined && opts.comment.length > 2000) throw new CliError('--comment is limited to 2000 characters');
+      if (!action) throw new CliError(`unknown action '${word}': use approve, reject, ack or resolve`, EXIT.badInput, 'invalid_argument');
+      if (!/^[\w.@ -]{1,64}$/.test(opts.by)) throw new CliError('--by must be 1–64 characters of letters, digits, space, . _ @ -', EXIT.badInput, 'invalid_argument');
+      if (opts.comment !== undefined && opts.comment.length > 2000) throw new CliError('--comment is limited to 2000 characters', EXIT.badInput, 'invalid_argument');
       const config = loadConfig();
       const client = await connectTemporal(config);
       try {
@@ -30,7 +31,7 @@ export function registerRespond(program: Command): void {
         const desc = await describeIncident(handle, id);
         if (desc.status.name !== 'RUNNING') throw new NotWaitingError(`incident ${id} is closed (${desc.status.name.toLowerCase()}); nothing to answer`);
         const state = await queryState(client, id);
-        if (!state) throw new CliError(`cannot tell whether incident ${id} is waiting: ${NO_WORKER}; nothing was sent`);
+        if (!state) throw new CliError(`cannot tell whether incident ${id} is waiting: ${NO_WORKER}; nothing was sent`, EXIT.unavailable, 'no_worker');
         const pending = state.pendingEscalation;
         if (!pending) throw new NotWaitingError(`incident ${id} is not waiting for a response (phase ${state.phase})`);
         if (!pending.waitingFor.includes(action)) {

@@ -1,7 +1,7 @@
 import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { AuditEntry, AuditHead, AuditRecord } from './record';
-import { GENESIS_HASH, formatHead, headPath, parseHead, recordHash } from './record';
+import { GENESIS_HASH, KEYED_CHAIN, formatHead, headPath, parseHead, recordHash } from './record';
 
 /** The audit file cannot be continued safely; the message says what to do. */
 export class AuditChainError extends Error {
@@ -52,12 +52,17 @@ export class AuditLog {
     private readonly fd: number,
     private readonly headFd: number,
     head: AuditHead,
+    private readonly key: Buffer | undefined,
   ) {
     this.prev = head.hash;
     this.seq = head.count;
   }
 
-  static open(path: string): AuditLog {
+  /**
+   * `key`: the audit key (the gateway always passes it); records appended are then keyed. An
+   * unkeyed chain left by an older gateway is continued with keyed records, never the reverse.
+   */
+  static open(path: string, key?: Buffer): AuditLog {
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     const hp = headPath(path);
     const fd = openSync(path, 'a+', 0o600);
@@ -86,12 +91,12 @@ export class AuditLog {
         else throw new AuditChainError(`audit file ${path} does not match its head (head: ${stored.count} records, file ends at record ${rec.seq + 1}); ${HOW_TO_RESTART}`);
       }
       headFd = openSync(hp, existsSync(hp) ? 'r+' : 'w+', 0o600);
-      writeAll(headFd, formatHead(head), 0);
+      writeAll(headFd, formatHead(head, key), 0);
     } catch (err) {
       closeSync(fd);
       throw err;
     }
-    return new AuditLog(path, fd, headFd, head);
+    return new AuditLog(path, fd, headFd, head, key);
   }
 
   /** Number of records in the chain. */
@@ -105,12 +110,12 @@ export class AuditLog {
 
   /** Append one record (synchronously) and move the head. */
   append(entry: AuditEntry): AuditRecord {
-    const unhashed: Omit<AuditRecord, 'hash'> = { ...entry, seq: this.seq, prev: this.prev };
-    const record: AuditRecord = { ...unhashed, hash: recordHash(unhashed) };
+    const unhashed: Omit<AuditRecord, 'hash'> = { ...entry, seq: this.seq, prev: this.prev, ...(this.key ? { chain: KEYED_CHAIN } : {}) };
+    const record: AuditRecord = { ...unhashed, hash: recordHash(unhashed, this.key) };
     writeAll(this.fd, JSON.stringify(record) + '\n');
     this.seq += 1;
     this.prev = record.hash;
-    writeAll(this.headFd, formatHead({ count: this.seq, hash: this.prev }), 0);
+    writeAll(this.headFd, formatHead({ count: this.seq, hash: this.prev }, this.key), 0);
     return record;
   }
 

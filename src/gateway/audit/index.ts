@@ -1,3 +1,4 @@
+export * from './audit-key';
 export * from './audit-log';
 export * from './canonical-json';
 export * from './record';
