@@ -211,7 +211,7 @@ export const Config = z
         ladder: env.DOCKMEDIC_DRILL_LADDER,
         webhookUrl: env.DOCKMEDIC_DRILL_WEBHOOK_URL,
       },
-      /** `dockmedic mcp` (docs/architecture.md §9): its own gateway agent, and the HTTP transport's address and bearer token. */
+      /** `dockmedic mcp` (docs/architecture.md §4): its own gateway agent, and the HTTP transport's address and bearer token. */
       mcp: {
         allowMutating: env.DOCKMEDIC_MCP_ALLOW_MUTATING === 'true',
         agentId: env.DOCKMEDIC_MCP_AGENT_ID,

@@ -226,7 +226,7 @@ function withKeysFileLock<T>(keysFile: string, fn: () => T): T {
 }
 
 /**
- * Give a second agent (the MCP server, docs/architecture.md §9) its own key next to an existing
+ * Give a second agent (the MCP server, docs/architecture.md §4) its own key next to an existing
  * keys file: its own agent file, and its key added to the gateway's keys file, so its calls carry
  * their own budget and audit records. Idempotent: an agent file whose key the keys file holds
  * live is left alone. The agent file is written first, so an interruption leaves an agent file

@@ -62,7 +62,7 @@ export class Keyring {
   get(keyId: string): KeyEntry | undefined {
     const now = Date.now();
     // A key id not known yet is checked at once too: an agent added a moment ago (the MCP
-    // server's own key, docs/architecture.md §9) must verify on its first call. A stat is cheap.
+    // server's own key, docs/architecture.md §4) must verify on its first call. A stat is cheap.
     if (now - this.lastCheck >= this.reloadIntervalMs || !this.byId.has(keyId)) {
       this.lastCheck = now;
       try {

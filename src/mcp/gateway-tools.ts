@@ -8,7 +8,7 @@ import { GatewayRefusal, GatewayUnavailable } from '../gateway-client';
 import { toolError, toolResult } from './tool-result';
 
 /**
- * The gateway's container tools as MCP tools (docs/architecture.md §9). Each is the gateway's own
+ * The gateway's container tools as MCP tools (docs/architecture.md §4). Each is the gateway's own
  * tool: its name, its zod schema (TOOL_ARGS) and whether it mutates (MUTATING_TOOLS) come from
  * src/contract/gateway.ts; only what MCP adds is here: a title, a description for MCP clients,
  * and the hints MCP clients show people before a call. The drill tools are never served.

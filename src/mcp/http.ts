@@ -22,7 +22,7 @@ function sendJson(res: ServerResponse, status: number, body: unknown, headers: R
 }
 
 /**
- * The Host header values a request may carry (DNS-rebinding protection, docs/architecture.md §9):
+ * The Host header values a request may carry (DNS-rebinding protection, docs/architecture.md §4):
  * the loopback names with the port, and the bound address itself unless it is a wildcard.
  */
 export function allowedHostsFor(bindHost: string, port: number): string[] {

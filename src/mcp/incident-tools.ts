@@ -12,7 +12,7 @@ import { IncidentNotFoundError, listIncidents, NoWorkerError } from '../cli/inci
 import { toolError, toolResult } from './tool-result';
 
 /**
- * Incident tools (docs/architecture.md §9): the same reads and the same respond signal as
+ * Incident tools (docs/architecture.md §4): the same reads and the same respond signal as
  * `dockmedic incidents list|show` and `dockmedic respond`, through the same functions.
  */
 

@@ -36,7 +36,7 @@ export function createMcpDeps(config: Config, credentials: AgentCredentials): Mc
   };
 }
 
-/** One MCP server with dockmedic's tools (docs/architecture.md §9). */
+/** One MCP server with dockmedic's tools (docs/architecture.md §4). */
 export function createMcpServer(deps: McpDeps): McpServer {
   const server = new McpServer({ name: 'dockmedic', version: process.env.npm_package_version ?? '0.1.0' }, { capabilities: { tools: {} } });
   registerGatewayTools(server, deps.gateway, { allowMutating: deps.allowMutating });

@@ -5,7 +5,7 @@ import type { IncomingMessage } from 'node:http';
 import { KeyFileError } from '../signing';
 
 /**
- * The HTTP transport's bearer token (docs/architecture.md §9): 256 random bits in hex, in a file
+ * The HTTP transport's bearer token (docs/architecture.md §4): 256 random bits in hex, in a file
  * of the state dir created 0600 on first use. It is never logged or printed; clients read it
  * from the file.
  */

@@ -2,7 +2,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { RefusalCode } from '../contract/gateway';
 
 /**
- * What an MCP tool answers (docs/architecture.md §9). A result carries the value as structured
+ * What an MCP tool answers (docs/architecture.md §4). A result carries the value as structured
  * content and as JSON text (for clients that read text only). An error is `isError: true` with
  * `{error: {code, message}}`: the gateway's stable refusal code, or one of MCP_ERROR_CODES.
  */

@@ -22,7 +22,7 @@ import type { E2eStack } from './harness';
 import { closedIncident, runCli, startE2eStack, waitUntil } from './harness';
 
 /**
- * `dockmedic mcp` (docs/architecture.md §9) on the real stack, driven by the MCP SDK's own
+ * `dockmedic mcp` (docs/architecture.md §4) on the real stack, driven by the MCP SDK's own
  * client over both transports: what is listed, reads of real containers, refusals with the
  * gateway's codes under the MCP server's own agent, the respond signal, and the HTTP
  * transport's token and Host checks.

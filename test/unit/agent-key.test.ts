@@ -1,5 +1,5 @@
 /**
- * ensureAgentKey gives a second agent (the MCP server, docs/architecture.md §9) its own key next
+ * ensureAgentKey gives a second agent (the MCP server, docs/architecture.md §4) its own key next
  * to the worker's: idempotent, an interrupted run completed, and every inconsistent case refused
  * without touching the keys file.
  */

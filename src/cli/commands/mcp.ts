@@ -10,7 +10,7 @@ import { nonNegativeInt } from '../options';
 
 /**
  * `dockmedic mcp [--http [--port N] [--host H]]`: dockmedic's tools for MCP clients
- * (docs/architecture.md §9). Every gateway call is signed as the MCP server's own agent.
+ * (docs/architecture.md §4). Every gateway call is signed as the MCP server's own agent.
  * stdout is the stdio transport's channel, so everything else goes to stderr.
  */
 export function registerMcp(program: Command): void {
