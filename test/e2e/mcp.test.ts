@@ -145,6 +145,16 @@ describe('dockmedic mcp', { timeout: 300_000 }, () => {
     assert.equal(restart.isError, true);
     assert.equal(mcpRecords().length, before, 'no gateway call');
     assert.equal((await docker().getContainer(web.id).inspect()).RestartCount, 0);
+
+    // Arguments outside the gateway's schema are refused by the SDK before any call.
+    const invalid = await call(client, 'inspect_container', { container: '../etc', extra: 1 });
+    assert.equal(invalid.isError, true);
+    assert.equal(mcpRecords().length, before, 'no gateway call');
+
+    // No gateway: a stable code, not a crash.
+    const offline = await stdioClient({ DOCKMEDIC_GATEWAY_URL: 'http://127.0.0.1:1' });
+    const down = await call(offline, 'inspect_container', { container: web.name });
+    assert.equal(structured<McpToolError>(down).error.code, 'gateway_unavailable');
   });
 
   it('stdio with DOCKMEDIC_MCP_ALLOW_MUTATING=true: mutating tools listed; out of scope refused, nothing executed; in scope restarted on the MCP agent’s budget', async () => {
