@@ -48,6 +48,8 @@ export async function startMcpHttp(deps: McpDeps, opts: { host: string; port: nu
     }
     if (req.method !== 'POST') return sendJson(res, 405, { error: { code: 'method_not_allowed', message: 'stateless server: POST JSON-RPC messages to /mcp' } }, { allow: 'POST' });
     const server = createMcpServer(deps);
+    // The transport's own Host check (docs/architecture.md §4). The SDK now points to its express
+    // middleware instead; this server is plain node:http, and the check is the same.
     const transport = new StreamableHTTPServerTransport({
       sessionIdGenerator: undefined,
       enableJsonResponse: true,
