@@ -8,6 +8,7 @@ import { registerDrill } from './commands/drill';
 import { registerGateway } from './commands/gateway';
 import { registerIncidents } from './commands/incidents';
 import { registerKeys } from './commands/keys';
+import { registerMcp } from './commands/mcp';
 import { registerReplay } from './commands/replay';
 import { registerRespond } from './commands/respond';
 import { registerUp } from './commands/up';
@@ -31,6 +32,7 @@ const COMMANDS: ((program: Command) => void)[] = [
   registerReplay,
   registerKeys,
   registerDoctor,
+  registerMcp,
 ];
 
 export function buildProgram(): Command {

@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { HostName } from '../contract/container';
+import { AgentId } from '../signing/keys';
 import { INCIDENT_LIMITS } from '../contract/incident-input';
 
 /**
@@ -133,6 +134,13 @@ export const Config = z
     DOCKMEDIC_LLM_MAX_TOKENS: int(16_000, 100),
     DOCKMEDIC_LLM_TIMEOUT_SECONDS: int(30, INCIDENT_LIMITS.llmTimeoutSeconds.min, INCIDENT_LIMITS.llmTimeoutSeconds.max),
     DOCKMEDIC_LLM_MAX_BODY_BYTES: int(512 * 1024, 1024),
+
+    DOCKMEDIC_MCP_ALLOW_MUTATING: z.enum(['true', 'false'], 'expected true or false').default('false'),
+    DOCKMEDIC_MCP_AGENT_ID: AgentId.default('mcp'),
+    DOCKMEDIC_MCP_AGENT_KEY_FILE: z.string().optional(),
+    DOCKMEDIC_MCP_TOKEN_FILE: z.string().optional(),
+    DOCKMEDIC_MCP_HOST: z.string().min(1).default('127.0.0.1'),
+    DOCKMEDIC_MCP_PORT: port(7803),
   })
   .transform((env) => {
     const state = env.DOCKMEDIC_STATE_DIR;
@@ -205,6 +213,15 @@ export const Config = z
         stabilizationSeconds: env.DOCKMEDIC_DRILL_STABILIZATION_SECONDS,
         ladder: env.DOCKMEDIC_DRILL_LADDER,
         webhookUrl: env.DOCKMEDIC_DRILL_WEBHOOK_URL,
+      },
+      /** `dockmedic mcp` (docs/architecture.md §4): its own gateway agent, and the HTTP transport's address and bearer token. */
+      mcp: {
+        allowMutating: env.DOCKMEDIC_MCP_ALLOW_MUTATING === 'true',
+        agentId: env.DOCKMEDIC_MCP_AGENT_ID,
+        agentKeyFile: env.DOCKMEDIC_MCP_AGENT_KEY_FILE ?? join(state, 'keys', 'mcp-agent.json'),
+        tokenFile: env.DOCKMEDIC_MCP_TOKEN_FILE ?? join(state, 'keys', 'mcp-token'),
+        host: env.DOCKMEDIC_MCP_HOST,
+        port: env.DOCKMEDIC_MCP_PORT,
       },
       llm: {
         model: env.DOCKMEDIC_MODEL,

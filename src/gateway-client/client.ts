@@ -76,7 +76,7 @@ export class GatewayClient {
     if (!res.ok) {
       const refusal = parsed as Partial<RefusalBody>;
       if (!refusal.error?.code) throw new GatewayUnavailable(`gateway answered ${res.status} without a refusal code`);
-      throw new GatewayRefusal(refusal.error.code, res.status, refusal.error.message ?? '', refusal.error.retryAfterSeconds);
+      throw new GatewayRefusal(refusal.error.code, res.status, refusal.error.message ?? '', refusal.error.retryAfterSeconds, refusal.requestId);
     }
     return parsed as ToolResponseBody<R>;
   }

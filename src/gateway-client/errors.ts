@@ -8,6 +8,8 @@ export class GatewayRefusal extends Error {
     readonly status: number,
     message: string,
     readonly retryAfterSeconds?: number,
+    /** The gateway's request id (its audit record's `requestId`). */
+    readonly requestId?: string,
   ) {
     super(`${code}: ${message}`);
   }

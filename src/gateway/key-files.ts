@@ -1,4 +1,4 @@
-import { accessSync, chmodSync, constants, existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, chmodSync, closeSync, constants, existsSync, mkdirSync, openSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { AgentCredentials, GatewayKeys } from '../signing';
 import { AgentId, KeyFileError, generateKeyId, generateSecret, readAgentFile, readGatewayKeysFile } from '../signing';
@@ -189,4 +189,83 @@ export function listKeys(paths: KeyFilePaths): KeyRow[] {
   return Object.entries(keys.agents).flatMap(([agentId, list]) =>
     list.map((k) => ({ agentId, keyId: k.keyId, status: k.status, createdAt: k.createdAt ?? null, inUse: current?.agentId === agentId && current.keyId === k.keyId })),
   );
+}
+
+/** Sleep without an event loop (key files are handled synchronously, like the rest of this file). */
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/**
+ * Run `fn` holding `<keys file>.lock` (exclusive create), so two processes adding agents at once
+ * cannot lose each other's update of the keys file. A lock older than 30 s is a crashed holder's.
+ */
+function withKeysFileLock<T>(keysFile: string, fn: () => T): T {
+  const lock = `${keysFile}.lock`;
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    try {
+      closeSync(openSync(lock, 'wx', 0o600));
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new KeyFileError(`cannot lock ${keysFile}: ${(err as Error).message}`);
+      try {
+        if (Date.now() - statSync(lock).mtimeMs > 30_000) rmSync(lock, { force: true });
+      } catch {
+        /* released meanwhile */
+      }
+      if (Date.now() > deadline) throw new KeyFileError(`${lock} is held by another process; try again (remove it if no dockmedic process is running)`);
+      sleepSync(50);
+    }
+  }
+  try {
+    return fn();
+  } finally {
+    rmSync(lock, { force: true });
+  }
+}
+
+/**
+ * Give a second agent (the MCP server, docs/architecture.md §4) its own key next to an existing
+ * keys file: its own agent file, and its key added to the gateway's keys file, so its calls carry
+ * their own budget and audit records. Idempotent: an agent file whose key the keys file holds
+ * live is left alone. The agent file is written first, so an interruption leaves an agent file
+ * whose key is missing from the keys file, which the next run adds. Refused: no keys file yet
+ * (`dockmedic keys init` makes it), an agent file of another agent, a retired key, or an agent
+ * the keys file knows without its agent file.
+ */
+export function ensureAgentKey(paths: KeyFilePaths, agentId: string): { created: boolean; agentId: string; keyId: string } {
+  const id = AgentId.safeParse(agentId);
+  if (!id.success) throw new KeyFileError(id.error.issues.map((i) => i.message).join('; '));
+  if (resolve(paths.keysFile) === resolve(paths.agentFile)) throw new KeyFileError(`the gateway keys file and the agent key file must be two files (both are ${paths.keysFile})`);
+  if (!existsSync(paths.keysFile)) throw new KeyFileError(`no gateway keys file ${paths.keysFile}: create it first with \`dockmedic keys init\``);
+  return withKeysFileLock(paths.keysFile, () => {
+    const keys = readGatewayKeysFile(paths.keysFile);
+    const list = keys.agents[agentId] ?? [];
+    if (existsSync(paths.agentFile)) {
+      const agent = readAgentFile(paths.agentFile);
+      if (agent.agentId !== agentId) throw new KeyFileError(`${paths.agentFile} belongs to agent ${agent.agentId}, not ${agentId}`);
+      const held = list.find((k) => k.keyId === agent.keyId);
+      if (held && held.secret !== agent.secret) throw new KeyFileError(`${paths.agentFile} and ${paths.keysFile} disagree about key ${agent.keyId}`);
+      if (held?.status === 'retired') {
+        throw new KeyFileError(`key ${agent.keyId} of agent ${agentId} is retired: run \`dockmedic keys rotate --agent-file ${paths.agentFile}\``);
+      }
+      if (!held) {
+        // An interrupted earlier run: finish it.
+        keys.agents[agentId] = [...list, { keyId: agent.keyId, secret: agent.secret, status: 'live', createdAt: new Date().toISOString() }];
+        writePrivateJson(paths.keysFile, keys);
+      }
+      tightenModes(paths);
+      return { created: !held, agentId, keyId: agent.keyId };
+    }
+    if (list.length > 0) {
+      throw new KeyFileError(`${paths.keysFile} has keys for agent ${agentId} but its agent file ${paths.agentFile} is missing: restore it, or retire those keys and remove the agent from the keys file`);
+    }
+    const keyId = generateKeyId();
+    const secret = generateSecret();
+    writePrivateJson(paths.agentFile, { agentId, keyId, secret } satisfies AgentCredentials);
+    keys.agents[agentId] = [{ keyId, secret, status: 'live', createdAt: new Date().toISOString() }];
+    writePrivateJson(paths.keysFile, keys);
+    return { created: true, agentId, keyId };
+  });
 }

@@ -61,7 +61,9 @@ export class Keyring {
 
   get(keyId: string): KeyEntry | undefined {
     const now = Date.now();
-    if (now - this.lastCheck >= this.reloadIntervalMs) {
+    // A key id not known yet is checked at once too: an agent added a moment ago (the MCP
+    // server's own key, docs/architecture.md §4) must verify on its first call. A stat is cheap.
+    if (now - this.lastCheck >= this.reloadIntervalMs || !this.byId.has(keyId)) {
       this.lastCheck = now;
       try {
         const st = statSync(this.path);

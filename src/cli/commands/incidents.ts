@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../config';
-import { connectTemporal, workflowUiUrl } from '../../runtime/temporal';
-import { getIncidentState, listIncidents, NO_WORKER } from '../incident-view';
+import { connectTemporal } from '../../runtime/temporal';
+import { incidentDetail } from '../incident-detail';
+import { listIncidents, NO_WORKER } from '../incident-view';
 import { printJson, renderTable } from '../table';
 import { positiveInt } from '../options';
 import type { IncidentState } from '../../contract/incident';
@@ -119,33 +120,15 @@ export function registerIncidents(program: Command): void {
       const config = loadConfig();
       const client = await connectTemporal(config);
       try {
-        const { summary, state, note } = await getIncidentState(client, id);
-        const ui = workflowUiUrl(config, id);
+        const { detail, summary, state, note, uiUrl: ui } = await incidentDetail(client, config, id);
         if (!state) {
           process.stderr.write(`note: ${note ?? ''}\n`);
-          if (opts.json) return printJson({ ...summary, state: null, note, uiUrl: ui });
+          if (opts.json) return printJson(detail);
           return void process.stdout.write(
             `incident   ${summary.id}\ncontainer  ${summary.container ?? '-'} on ${summary.host ?? '-'}\nstatus     ${summary.status}   failure ${summary.failure ?? '-'}   decision ${summary.decision ?? '-'}   outcome ${summary.outcome ?? '-'}\nstarted    ${summary.startedAt}${summary.closedAt ? `   closed ${summary.closedAt}` : ''}\n\nTemporal UI: ${ui}\n`,
           );
         }
-        if (opts.json) {
-          return printJson({
-            ...summary,
-            facts: state.facts ?? null,
-            rule: state.decision?.rule ?? null,
-            decisionDetail: state.decision ?? null,
-            finalAction: state.finalAction ?? null,
-            proposal: state.proposal ?? null,
-            disagreement: state.disagreement ?? null,
-            diagnosis: state.diagnosis ?? null,
-            decisionChain: state.decisionChain,
-            responses: state.responses,
-            pendingEscalation: state.pendingEscalation ?? null,
-            observations: state.observations,
-            notes: state.notes,
-            uiUrl: ui,
-          });
-        }
+        if (opts.json) return printJson(detail);
         process.stdout.write(`${renderState(state, ui)}\n`);
       } finally {
         await client.connection.close();
