@@ -41,14 +41,26 @@ function summarize(info: Pick<WorkflowExecutionInfo, 'workflowId' | 'runId' | 't
   };
 }
 
+/** No incident has this id (the MCP tools report the code). */
+export class IncidentNotFoundError extends CliError {
+  override name = 'IncidentNotFoundError';
+  readonly code = 'incident_not_found';
+}
+
 /** describe(), with "no such incident" as a user-facing error. */
 export async function describeIncident(handle: WorkflowHandle, id: string): ReturnType<WorkflowHandle['describe']> {
   try {
     return await handle.describe();
   } catch (err) {
-    if (err instanceof WorkflowNotFoundError) throw new CliError(`no incident with id ${id} (see \`dockmedic incidents list\`)`);
+    if (err instanceof WorkflowNotFoundError) throw new IncidentNotFoundError(`no incident with id ${id} (see \`dockmedic incidents list\`)`);
     throw err;
   }
+}
+
+/** No worker answered the state query, so the incident's state is unknown (nothing was sent or shown). */
+export class NoWorkerError extends CliError {
+  override name = 'NoWorkerError';
+  readonly code = 'no_worker';
 }
 
 /** How long a state query may wait: queries are answered by a worker, and with none polling they would wait for the RPC's own 30 s. */
@@ -106,6 +118,6 @@ export async function getIncidentState(client: Client, id: string): Promise<{ su
   const status = info.status.name;
   const state = status === 'COMPLETED' ? ((await handle.result()) as IncidentState) : await queryState(client, id);
   if (state) return { summary: summarize(info, state.phase), state, note: null };
-  if (status === 'RUNNING') throw new CliError(`incident ${id} is open, but ${NO_WORKER}; \`dockmedic incidents list\` shows what Temporal visibility holds`);
+  if (status === 'RUNNING') throw new NoWorkerError(`incident ${id} is open, but ${NO_WORKER}; \`dockmedic incidents list\` shows what Temporal visibility holds`);
   return { summary: summarize(info, 'closed'), state: null, note: `closed as ${status.toLowerCase()}: its last state needs a worker to replay it, and ${NO_WORKER}` };
 }

@@ -1,11 +1,10 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../config';
 import { connectTemporal } from '../../runtime/temporal';
-import { CliError, NotWaitingError } from '../errors';
-import { describeIncident, NO_WORKER, queryState } from '../incident-view';
+import { CliError } from '../errors';
+import { RESPONDER_PATTERN, sendResponse } from '../incident-respond';
 import { printJson } from '../table';
 import type { ResponseAction } from '../../contract/incident';
-import { respondSignal } from '../../contract/signals';
 
 /** CLI words for the respond signal's actions. */
 const WORDS: Record<string, ResponseAction> = { approve: 'approve', reject: 'reject', ack: 'acknowledge', acknowledge: 'acknowledge', resolve: 'resolve' };
@@ -21,23 +20,12 @@ export function registerRespond(program: Command): void {
     .action(async (id: string, word: string, opts: { by: string; comment?: string; json?: boolean }) => {
       const action = WORDS[word];
       if (!action) throw new CliError(`unknown action '${word}': use approve, reject, ack or resolve`);
-      if (!/^[\w.@ -]{1,64}$/.test(opts.by)) throw new CliError('--by must be 1–64 characters of letters, digits, space, . _ @ -');
+      if (!RESPONDER_PATTERN.test(opts.by)) throw new CliError('--by must be 1–64 characters of letters, digits, space, . _ @ -');
       if (opts.comment !== undefined && opts.comment.length > 2000) throw new CliError('--comment is limited to 2000 characters');
       const config = loadConfig();
       const client = await connectTemporal(config);
       try {
-        const handle = client.workflow.getHandle(id);
-        const desc = await describeIncident(handle, id);
-        if (desc.status.name !== 'RUNNING') throw new NotWaitingError(`incident ${id} is closed (${desc.status.name.toLowerCase()}); nothing to answer`);
-        const state = await queryState(client, id);
-        if (!state) throw new CliError(`cannot tell whether incident ${id} is waiting: ${NO_WORKER}; nothing was sent`);
-        const pending = state.pendingEscalation;
-        if (!pending) throw new NotWaitingError(`incident ${id} is not waiting for a response (phase ${state.phase})`);
-        if (!pending.waitingFor.includes(action)) {
-          throw new NotWaitingError(`incident ${id} is waiting for ${pending.waitingFor.join(' | ')}, not ${action}`);
-        }
-        const response = { action, by: opts.by, ...(opts.comment ? { comment: opts.comment } : {}), at: new Date().toISOString() };
-        await handle.signal(respondSignal, response);
+        const response = await sendResponse(client, id, { action, by: opts.by, comment: opts.comment });
         if (opts.json) return printJson({ id, sent: response });
         process.stdout.write(`${action} sent to ${id} by ${opts.by}\n`);
       } finally {
