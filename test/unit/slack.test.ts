@@ -43,22 +43,11 @@ function refusalCode(fn: () => unknown): string | null {
   }
 }
 
+/** A notice with nothing to approve (the remedy is to escalate): three answers, so "exactly" is visible. */
 const notice: EscalationNotice = {
-  incidentId: 'incident-h1-web',
-  host: 'h1',
-  container: 'web',
-  containerId: 'c0ffee000001',
-  failure: 'crashloop',
-  rule: 'uncertain',
-  reason: 'nothing to approve',
-  level: 1,
-  levels: 2,
-  levelName: 'oncall-primary',
-  timeoutSeconds: 300,
-  evidence: ['status restarting'],
-  recommendedAction: 'escalate',
-  recommendation: 'look at it',
-  waitingFor: ['reject', 'acknowledge', 'resolve'],
+  ...{ incidentId: 'incident-h1-web', host: 'h1', container: 'web', containerId: 'c0ffee000001', failure: 'crashloop', rule: 'uncertain' },
+  ...{ reason: 'nothing to approve', level: 1, levels: 2, levelName: 'oncall-primary', timeoutSeconds: 300, evidence: ['status restarting'] },
+  ...{ recommendedAction: 'escalate', recommendation: 'look at it', waitingFor: ['reject', 'acknowledge', 'resolve'] },
 };
 const RUN = '0199aaaa-bbbb-7ccc-8ddd-eeeeffff0000';
 
