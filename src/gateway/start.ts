@@ -112,8 +112,8 @@ export async function startGateway(config: Config, deps: GatewayDeps = {}): Prom
           redis: store.status === 'ready',
           docker: dockerOk,
           llm: pipeline.llmProxy ? 'configured' : 'not_configured',
-          // Which Slack parts are on, never with what.
-          slack: { buttons: slack?.signingSecret !== undefined, pages: slack?.delivery?.via ?? 'not_configured' },
+          // Which Slack parts are on (when any is), never with what.
+          ...(slack ? { slack: { buttons: slack.signingSecret !== undefined, pages: slack.delivery?.via ?? 'not_configured' } } : {}),
         };
       },
     });

@@ -166,6 +166,8 @@ void describe('Slack buttons', () => {
     const { id, state, page } = await escalated(`${stack.runId}-slack-approve`);
     const runId = (await stack.client.workflow.getHandle(id).describe()).runId;
 
+    const health = (await (await fetch(`http://127.0.0.1:${stack.env.DOCKMEDIC_GATEWAY_PORT}/healthz`)).json()) as { slack?: unknown };
+    assert.deepEqual(health.slack, { buttons: true, pages: 'bot' }, '/healthz says which Slack parts are on');
     // Posted by the gateway with the bot token the worker never had.
     assert.equal(page.headers.authorization, `Bearer ${BOT_TOKEN}`);
     assert.equal(page.json.channel, CHANNEL);
