@@ -25,6 +25,14 @@ export interface SlackMessage {
   blocks: unknown[];
 }
 
+/** Slack's limit on a section block's text. */
+const SECTION_TEXT_MAX = 3000;
+
+/** The end of `s` within `max` characters, marked as cut. */
+function lastChars(s: string, max: number): string {
+  return s.length <= max ? s : `…${s.slice(s.length - max + 1)}`;
+}
+
 /** Slack mrkdwn needs &, < and > escaped; everything from a container is untrusted text. */
 function esc(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
@@ -65,16 +73,17 @@ export function slackPayload(m: PageContent | EscalationMessage, buttons?: { run
     `*Recommended:* ${esc(n.recommendation)}`,
     ...(m.uiLink ? [`*Temporal UI:* <${m.uiLink}|open incident>`] : []),
   ];
-  const evidence = n.evidence.length > 0 ? '```' + esc(n.evidence.join('\n').replace(/```/g, "'''")) + '```' : '_no evidence gathered_';
+  // Slack refuses a section whose text passes 3000 characters (invalid_blocks): the evidence keeps its last lines.
+  const evidence = n.evidence.length > 0 ? '```' + lastChars(esc(n.evidence.join('\n').replace(/```/g, "'''")), SECTION_TEXT_MAX - 100) + '```' : '_no evidence gathered_';
   const commands = '```' + esc(m.commands.join('\n')) + '```';
   const advice = adviceLines(n);
   const text = [title, `Why: ${n.reason}`, `Recommended: ${n.recommendation}`, ...advice.plain, ...m.commands, ...(m.uiLink ? [m.uiLink] : [])].join('\n');
   return {
     text,
     blocks: [
-      { type: 'section', text: { type: 'mrkdwn', text: lines.join('\n') } },
+      { type: 'section', text: { type: 'mrkdwn', text: lines.join('\n').slice(0, SECTION_TEXT_MAX) } },
       { type: 'section', text: { type: 'mrkdwn', text: `*Evidence*\n${evidence}` } },
-      ...(advice.mrkdwn ? [{ type: 'section', text: { type: 'mrkdwn', text: advice.mrkdwn } }] : []),
+      ...(advice.mrkdwn ? [{ type: 'section', text: { type: 'mrkdwn', text: advice.mrkdwn.slice(0, SECTION_TEXT_MAX) } }] : []),
       { type: 'section', text: { type: 'mrkdwn', text: `*Respond* (next level paged in ${n.timeoutSeconds}s)\n${commands}` } },
       ...(buttons && n.waitingFor.length > 0 ? [respondButtons(n.incidentId, buttons.runId, n.waitingFor)] : []),
     ],

@@ -114,6 +114,10 @@ void describe('Slack page and message update', () => {
       notice.waitingFor.map((action) => [`dockmedic.respond.${action}`, { incident: notice.incidentId, action, runId: RUN }]),
     );
     assert.deepEqual(actionsOf(slackPayload({ notice, commands: [] }).blocks), []);
+    // Slack refuses a section text over 3000 characters; a page with long evidence must still post.
+    const long = slackPayload({ notice: { ...notice, evidence: Array.from({ length: 40 }, (_, i) => `log ${i} ${'x'.repeat(230)}`) }, commands: [] }, { runId: RUN });
+    for (const b of long.blocks as { type: string; text?: { text: string } }[]) if (b.text) assert.ok(b.text.text.length <= 3000, `section of ${b.text.text.length} characters`);
+    assert.ok(JSON.stringify(long.blocks).includes('log 39 '), 'the last log lines are kept');
     assert.deepEqual(actionsOf(slackPayload({ notice: { ...notice, waitingFor: [] }, commands: [] }, { runId: RUN }).blocks), []);
   });
 
