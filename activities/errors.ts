@@ -39,9 +39,9 @@ export function webhookDeliveryFailed(message: string): ApplicationFailure {
 const THROTTLED: ReadonlySet<RefusalCode> = new Set<RefusalCode>(['rate_limited', 'store_unavailable']);
 /**
  * Refusals a retry can cure: the same idempotency key still executing, a one-off engine error,
- * a nonce collision (every attempt signs with a fresh nonce).
+ * a nonce collision (every attempt signs with a fresh nonce), Slack not taking a page.
  */
-const TRANSIENT: ReadonlySet<RefusalCode> = new Set<RefusalCode>(['idempotency_in_progress', 'docker_error', 'internal_error', 'replayed_nonce']);
+const TRANSIENT: ReadonlySet<RefusalCode> = new Set<RefusalCode>(['idempotency_in_progress', 'docker_error', 'internal_error', 'replayed_nonce', 'slack_delivery_failed']);
 
 /** Map what the gateway client threw onto the typed failures above. */
 export function toActivityFailure(err: unknown, tool: ToolName): unknown {

@@ -11,6 +11,7 @@ export type { IncidentWait } from './drill';
 export { truncateLogs, idempotencyKey } from './docker';
 export * from './errors';
 export * from './notifier';
+export { withGatewaySlack } from './slack-notifier';
 export { recentOomQuery } from './visibility';
 
 /**

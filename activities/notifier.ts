@@ -1,21 +1,17 @@
 import { webhookDeliveryFailed } from './errors';
-import type { EscalationNotice } from '../src/contract/escalation-notice';
 import type { ResponseAction } from '../src/contract/incident';
+import type { EscalationMessage } from '../src/slack/page';
+import { slackPayload } from '../src/slack/page';
 
-/** A notice with everything a person needs to answer it. */
-export interface EscalationMessage {
-  notice: EscalationNotice;
-  /** Exact CLI commands to answer, one per action the incident waits for. */
-  commands: string[];
-  /** The incident in the Temporal UI. */
-  uiLink?: string;
-  /** Activity attempt: a retried notification logs again with a higher attempt. */
-  attempt: number;
-}
+export type { EscalationMessage } from '../src/slack/page';
+export { slackPayload } from '../src/slack/page';
 
 export interface NotifyResult {
   webhook: 'posted' | 'not_configured';
   status?: number;
+  /** Posted to Slack by the gateway (DOCKMEDIC_SLACK_VIA_GATEWAY), and whether the page carried buttons. */
+  slack?: 'bot' | 'webhook';
+  slackButtons?: boolean;
 }
 
 /** Where escalations go. */
@@ -47,56 +43,6 @@ export function respondCommands(incidentId: string, waitingFor: readonly Respons
 /** `<uiUrl>/namespaces/<ns>/workflows/<workflowId>` */
 export function temporalUiLink(uiUrl: string, namespace: string, workflowId: string): string {
   return `${uiUrl.replace(/\/+$/, '')}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(workflowId)}`;
-}
-
-/** Slack mrkdwn needs &, < and > escaped; everything from a container is untrusted text. */
-function esc(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
-
-/** The Slack-compatible body: `text` for any consumer, `blocks` for Slack. */
-export function slackPayload(m: EscalationMessage): { text: string; blocks: unknown[] } {
-  const n = m.notice;
-  const title = `dockmedic escalation (level ${n.level}/${n.levels}: ${n.levelName}) — ${n.failure} on ${n.container}@${n.host}`;
-  const lines = [
-    `*${esc(title)}*`,
-    `*Incident:* \`${esc(n.incidentId)}\`   *Rule:* \`${esc(n.rule)}\``,
-    `*Why:* ${esc(n.reason)}`,
-    `*Recommended:* ${esc(n.recommendation)}`,
-    ...(m.uiLink ? [`*Temporal UI:* <${m.uiLink}|open incident>`] : []),
-  ];
-  const evidence = n.evidence.length > 0 ? '```' + esc(n.evidence.join('\n').replace(/```/g, "'''")) + '```' : '_no evidence gathered_';
-  const commands = '```' + esc(m.commands.join('\n')) + '```';
-  const advice = adviceLines(n);
-  const text = [title, `Why: ${n.reason}`, `Recommended: ${n.recommendation}`, ...advice.plain, ...m.commands, ...(m.uiLink ? [m.uiLink] : [])].join('\n');
-  return {
-    text,
-    blocks: [
-      { type: 'section', text: { type: 'mrkdwn', text: lines.join('\n') } },
-      { type: 'section', text: { type: 'mrkdwn', text: `*Evidence*\n${evidence}` } },
-      ...(advice.mrkdwn ? [{ type: 'section', text: { type: 'mrkdwn', text: advice.mrkdwn } }] : []),
-      { type: 'section', text: { type: 'mrkdwn', text: `*Respond* (next level paged in ${n.timeoutSeconds}s)\n${commands}` } },
-    ],
-  };
-}
-
-/**
- * The advising model's view, for the person paged: what it proposed, its rationale and quoted
- * evidence, and what the gate made of it. Model text is untrusted: quoted, escaped, never a command.
- */
-function adviceLines(n: EscalationNotice): { plain: string[]; mrkdwn: string | null } {
-  const a = n.advice;
-  if (!a) return { plain: [], mrkdwn: null };
-  const proposed = a.proposedAction ? `proposed ${a.proposedAction} (failure ${a.failureType ?? '?'}, confidence ${a.confidence ?? '?'})` : 'no proposal';
-  const plain = [`Model ${a.model}: ${proposed}: ${a.note}`, ...(a.rationale ? [`Model rationale: ${a.rationale}`] : []), ...(a.evidence ?? []).map((e) => `Model evidence: ${e}`)];
-  const quote = (s: string) => '```' + esc(s.replace(/```/g, "'''")) + '```';
-  const mrkdwn = [
-    `*Model advice* (${esc(a.model)}, advice only; the policy decides): ${esc(proposed)}`,
-    `_${esc(a.note)}_`,
-    ...(a.rationale ? [`*Rationale*\n${quote(a.rationale)}`] : []),
-    ...(a.evidence && a.evidence.length > 0 ? [`*Quoted evidence*\n${quote(a.evidence.join('\n'))}`] : []),
-  ].join('\n');
-  return { plain, mrkdwn };
 }
 
 /** Posts to a Slack-compatible webhook with a timeout, and always logs a structured line first. */

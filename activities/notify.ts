@@ -22,6 +22,7 @@ export function createNotifyActivities(deps: ActivityDeps) {
         notice,
         commands: respondCommands(notice.incidentId, notice.waitingFor),
         ...(uiLink ? { uiLink } : {}),
+        runId: wf.runId,
         attempt: Context.current().info.attempt,
       });
       return { ...result, ...(uiLink ? { uiLink } : {}) };

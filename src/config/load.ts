@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { Config, LlmUpstreamConfig } from './schema';
+import { Config, LlmUpstreamConfig, SlackGatewayConfig } from './schema';
 
 /** A configuration value that cannot be used; the message names the variable. */
 export class ConfigError extends Error {
@@ -25,4 +25,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 /** Only the gateway calls this: the LLM API key stays in its process. */
 export function loadLlmUpstream(env: NodeJS.ProcessEnv = process.env): LlmUpstreamConfig {
   return parseEnv(LlmUpstreamConfig, env);
+}
+
+/** Only the gateway calls this: the Slack signing secret and bot token stay in its process. */
+export function loadSlackGateway(env: NodeJS.ProcessEnv = process.env): SlackGatewayConfig {
+  return parseEnv(SlackGatewayConfig, env);
 }

@@ -119,6 +119,8 @@ export const Config = z
     DOCKMEDIC_LADDER: ladder('oncall-primary:300,oncall-secondary:600,engineering-manager:900'),
     DOCKMEDIC_RESOLVE_TIMEOUT_SECONDS: int(4 * 3600, 1),
     DOCKMEDIC_WEBHOOK_URL: z.string().url().optional(),
+    /** The worker hands each page to the gateway's post_slack_page tool (the gateway holds the Slack credentials). */
+    DOCKMEDIC_SLACK_VIA_GATEWAY: z.enum(['true', 'false']).default('false'),
     DOCKMEDIC_WATCH_SELECTOR: labelPairs,
 
     DOCKMEDIC_DRILL_IMAGE: z.string().min(1).max(256).default('dockmedic/scenario:1'),
@@ -207,6 +209,7 @@ export const Config = z
         ladder: env.DOCKMEDIC_LADDER,
         resolveTimeoutSeconds: env.DOCKMEDIC_RESOLVE_TIMEOUT_SECONDS,
         webhookUrl: env.DOCKMEDIC_WEBHOOK_URL,
+        slackViaGateway: env.DOCKMEDIC_SLACK_VIA_GATEWAY === 'true',
       },
       /** Drill incidents (docs/architecture.md §6): a short window and ladder, and never the real pager. */
       drill: {
@@ -244,3 +247,39 @@ export const LlmUpstreamConfig = z
   })
   .transform((env) => ({ baseUrl: env.OPENAI_BASE_URL, apiKey: env.OPENAI_API_KEY }));
 export type LlmUpstreamConfig = z.output<typeof LlmUpstreamConfig>;
+
+/** Slack's credentials never start with a space or hold one; the value is never echoed in an error. */
+const slackSecret = z.string().regex(/^\S{8,512}$/, 'expected 8–512 characters without spaces');
+
+/**
+ * Slack buttons (docs/architecture.md §3): read by the gateway only, like the LLM upstream. The
+ * signing secret verifies clicks at `POST /slack/interactivity` and puts buttons on pages; the bot
+ * token (chat.postMessage into DOCKMEDIC_SLACK_CHANNEL) or the app's incoming webhook is how the
+ * gateway posts the pages the worker hands it (DOCKMEDIC_SLACK_VIA_GATEWAY).
+ */
+export const SlackGatewayConfig = z
+  .object({
+    DOCKMEDIC_SLACK_SIGNING_SECRET: slackSecret.optional(),
+    DOCKMEDIC_SLACK_BOT_TOKEN: slackSecret.optional(),
+    DOCKMEDIC_SLACK_CHANNEL: z
+      .string()
+      .regex(/^[#A-Za-z0-9._-]{1,80}$/, 'expected a channel id (C0123…) or #name')
+      .optional(),
+    DOCKMEDIC_SLACK_WEBHOOK_URL: z.string().url().optional(),
+    /** Where chat.postMessage is; tests point it at a local stand-in. */
+    DOCKMEDIC_SLACK_API_URL: z.string().url().default('https://slack.com/api'),
+  })
+  .superRefine((env, ctx) => {
+    if (env.DOCKMEDIC_SLACK_BOT_TOKEN && !env.DOCKMEDIC_SLACK_CHANNEL) ctx.addIssue({ code: 'custom', path: ['DOCKMEDIC_SLACK_CHANNEL'], message: 'required with DOCKMEDIC_SLACK_BOT_TOKEN' });
+    if (env.DOCKMEDIC_SLACK_CHANNEL && !env.DOCKMEDIC_SLACK_BOT_TOKEN) ctx.addIssue({ code: 'custom', path: ['DOCKMEDIC_SLACK_BOT_TOKEN'], message: 'required with DOCKMEDIC_SLACK_CHANNEL' });
+    if (env.DOCKMEDIC_SLACK_BOT_TOKEN && env.DOCKMEDIC_SLACK_WEBHOOK_URL) ctx.addIssue({ code: 'custom', path: ['DOCKMEDIC_SLACK_WEBHOOK_URL'], message: 'set either DOCKMEDIC_SLACK_BOT_TOKEN or DOCKMEDIC_SLACK_WEBHOOK_URL, not both' });
+  })
+  .transform((env) => ({
+    signingSecret: env.DOCKMEDIC_SLACK_SIGNING_SECRET,
+    delivery: env.DOCKMEDIC_SLACK_BOT_TOKEN
+      ? ({ via: 'bot', token: env.DOCKMEDIC_SLACK_BOT_TOKEN, channel: env.DOCKMEDIC_SLACK_CHANNEL!, apiUrl: env.DOCKMEDIC_SLACK_API_URL } as const)
+      : env.DOCKMEDIC_SLACK_WEBHOOK_URL
+        ? ({ via: 'webhook', url: env.DOCKMEDIC_SLACK_WEBHOOK_URL } as const)
+        : undefined,
+  }));
+export type SlackGatewayConfig = z.output<typeof SlackGatewayConfig>;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ContainerRef } from './container';
 import { CreateDrillContainerArgs, DrillContainerArgs, DrillContainerEventsArgs, ListDrillContainersArgs } from './drill';
+import { PostSlackPageArgs } from './slack';
 
 /**
  * The gateway's wire contract, shared by the server, the signing client, the CLI and tests.
@@ -37,6 +38,7 @@ export const TOOL_ARGS = {
   list_drill_containers: ListDrillContainersArgs,
   drill_container_events: DrillContainerEventsArgs,
   drill_audit: DrillContainerArgs,
+  post_slack_page: PostSlackPageArgs,
 } as const;
 export type ToolName = keyof typeof TOOL_ARGS;
 export type ToolArgs<T extends ToolName> = z.input<(typeof TOOL_ARGS)[T]>;
@@ -111,6 +113,8 @@ export const REFUSALS = {
   timestamp_stale: 401,
   timestamp_future: 401,
   replayed_nonce: 409,
+  /** A Slack click whose signature was seen before (docs/architecture.md §3). */
+  replayed_request: 401,
   rate_limited: 429,
   store_unavailable: 503,
   body_too_large: 413,
@@ -146,6 +150,10 @@ export const REFUSALS = {
   llm_upstream_timeout: 504,
   /** The LLM upstream refused the request itself (4xx other than 408/429): retrying it cannot help. */
   llm_upstream_rejected: 422,
+  /** Slack buttons or pages asked of a gateway without the Slack settings they need. */
+  slack_not_configured: 503,
+  /** Slack did not take a page (chat.postMessage said not ok, the webhook refused, or neither answered). */
+  slack_delivery_failed: 502,
   docker_error: 502,
   internal_error: 500,
 } as const;

@@ -3,6 +3,7 @@ import type Docker from 'dockerode';
 import type Redis from 'ioredis';
 import type { Admission } from './admission';
 import { AdmittedCall } from './admitted-call';
+import type { AuditEntry } from './audit/record';
 import type { MemoryBoundsPolicy } from './bounds';
 import type { RequestContext } from './context';
 import { mark } from './context';
@@ -17,6 +18,7 @@ import { Refusal } from './refusal';
 import { isDrillContainer, requireDrill, resolveDrillTarget, resolveInScope } from './scope';
 import type { GatewaySettings } from './settings';
 import type { SignedHeaders } from './signed-headers';
+import type { SlackRuntime } from './slack/slack-runtime';
 import { parseSignedHeaders } from './signed-headers';
 import { findTool } from './tools/registry';
 import type { ToolEnv } from './tools/tool';
@@ -37,13 +39,18 @@ export interface PipelineDeps {
   idempotency: IdempotencyStore;
   docker: Docker;
   llmProxy?: LlmProxy | undefined;
+  /** Slack buttons and pages (docs/architecture.md §3); undefined when nothing Slack is configured. */
+  slack?: SlackRuntime | undefined;
 }
 
 /** An answer to send: a tool result, a stored (replayed) result, or what the LLM proxy returned. */
 export interface PipelineResponse {
   status: number;
+  /** null: an empty body (Slack's acknowledgement of a click). */
   body: unknown;
   headers?: Record<string, string>;
+  /** Work that runs after the answer is sent and audited (a Slack click: docs/architecture.md §3); it audits its own outcome. */
+  after?: (audit: (entry: AuditEntry) => void) => Promise<void>;
 }
 
 type JsonBody = { ok: true; value: unknown } | { ok: false };
@@ -251,6 +258,7 @@ async function prepareToolCall(deps: PipelineDeps, ctx: RequestContext, request:
     bounds: deps.bounds,
     drill: deps.settings.drill,
     auditFile: deps.settings.auditFile,
+    slack: deps.slack,
   };
   let target: Prepared['target'] = null;
   let plan: unknown;

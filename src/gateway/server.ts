@@ -8,6 +8,7 @@ import { LLM_PATH } from './llm-proxy';
 import type { PipelineDeps, PipelineResponse } from './pipeline';
 import { runLlmCall, runToolCall } from './pipeline';
 import { Refusal } from './refusal';
+import { runSlackInteractivity, SLACK_INTERACTIVITY_PATH } from './slack/interactivity';
 import type { RefusalBody } from '../contract/gateway';
 
 const TOOL_PREFIX = '/v1/tools/';
@@ -36,6 +37,11 @@ export interface ServerHooks {
 }
 
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string | number>): void {
+  if (body === null) {
+    res.writeHead(status, { 'content-length': 0, ...headers });
+    res.end();
+    return;
+  }
   const json = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(json), ...headers });
   res.end(json);
@@ -70,7 +76,8 @@ function entryOf(ctx: RequestContext, status: number, refusal: Refusal | null): 
 
 /**
  * The gateway's HTTP server (node:http, no framework: the pipeline is the whole job).
- * Routes: `GET /healthz` (unauthenticated), `POST /v1/tools/<tool>`, `POST /llm/v1/chat/completions`.
+ * Routes: `GET /healthz` (unauthenticated), `POST /v1/tools/<tool>`, `POST /llm/v1/chat/completions`,
+ * `POST /slack/interactivity` (signed by Slack, not by an agent).
  * Every other request, and every refusal, is answered with a RefusalBody and audited.
  */
 export function createGatewayServer(deps: PipelineDeps, audit: AuditLog, hooks: ServerHooks = {}): Server {
@@ -94,6 +101,7 @@ export function createGatewayServer(deps: PipelineDeps, audit: AuditLog, hooks: 
     try {
       if (pathname.startsWith(TOOL_PREFIX)) response = await runToolCall(deps, ctx, req, pathname.slice(TOOL_PREFIX.length));
       else if (pathname === LLM_PATH) response = await runLlmCall(deps, ctx, req);
+      else if (pathname === SLACK_INTERACTIVITY_PATH) response = await runSlackInteractivity(deps, ctx, req);
       else throw new Refusal('not_found', 'no such endpoint');
     } catch (err) {
       if (err instanceof Refusal) refusal = err;
@@ -133,6 +141,17 @@ export function createGatewayServer(deps: PipelineDeps, audit: AuditLog, hooks: 
       hooks.onTiming({ requestId: ctx.requestId, tool: ctx.tool, verdict: record.verdict, code: record.code, totalMs, dockerMs, overheadMs: totalMs - dockerMs, stages });
     }
     hooks.onRecord?.(record);
+
+    // Work the caller must not wait for (a Slack click's signal and message update) runs now, and audits its own outcome.
+    if (response.after) {
+      await response.after((entry) => {
+        try {
+          hooks.onRecord?.(audit.append(entry));
+        } catch (err) {
+          hooks.onError?.(err, ctx.requestId);
+        }
+      });
+    }
   };
 
   const server = createServer((req, res) => {

@@ -19,10 +19,17 @@ const SIGNATURE = new RegExp(`^${SIGNATURE_VERSION}=([0-9a-f]{64})$`);
 /** `<workflowId>/<activityId>` and similar: printable, no spaces, bounded. */
 const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:/@+=-]{1,256}$/;
 
-function single(headers: IncomingHttpHeaders, name: string): string | undefined {
+/** A header that must appear at most once (a repeated signing header is `malformed_header`). */
+export function single(headers: IncomingHttpHeaders, name: string): string | undefined {
   const v = headers[name];
   if (Array.isArray(v)) throw new Refusal('malformed_header', `header ${name} appears more than once`);
   return v;
+}
+
+/** `missing_header`, naming every one of the headers that is absent or empty. */
+export function requirePresent(headers: [name: string, value: string | undefined][]): void {
+  const missing = headers.filter(([, v]) => v === undefined || v === '').map(([n]) => n);
+  if (missing.length) throw new Refusal('missing_header', `missing header(s): ${missing.join(', ')}`);
 }
 
 /** Extract the signing headers; missing → `missing_header`, badly formed → `malformed_header`. */
@@ -32,15 +39,12 @@ export function parseSignedHeaders(headers: IncomingHttpHeaders): SignedHeaders 
   const nonce = single(headers, HEADERS.nonce);
   const signature = single(headers, HEADERS.signature);
   const idempotencyKey = single(headers, HEADERS.idempotencyKey);
-  const missing = [
+  requirePresent([
     [HEADERS.keyId, keyId],
     [HEADERS.timestamp, timestamp],
     [HEADERS.nonce, nonce],
     [HEADERS.signature, signature],
-  ]
-    .filter(([, v]) => v === undefined || v === '')
-    .map(([n]) => n);
-  if (missing.length) throw new Refusal('missing_header', `missing header(s): ${missing.join(', ')}`);
+  ]);
   if (!KEY_ID.test(keyId!)) throw new Refusal('malformed_header', `${HEADERS.keyId} is not a key id`);
   if (!TIMESTAMP.test(timestamp!)) throw new Refusal('malformed_header', `${HEADERS.timestamp} must be Unix seconds`);
   if (!NONCE.test(nonce!)) throw new Refusal('malformed_header', `${HEADERS.nonce} must be 16–128 characters of [A-Za-z0-9_-]`);

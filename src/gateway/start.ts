@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import Docker from 'dockerode';
 import type Redis from 'ioredis';
-import type { Config, LlmUpstreamConfig } from '../config';
+import type { Config, LlmUpstreamConfig, SlackGatewayConfig } from '../config';
 import { ConfigError } from '../config';
 import { Admission } from './admission';
 import { loadOrCreateAuditKey } from './audit/audit-key';
@@ -15,6 +15,7 @@ import type { PipelineDeps } from './pipeline';
 import { RateLimiter } from './rate-limit';
 import type { RequestTiming } from './server';
 import { createGatewayServer } from './server';
+import { createSlackRuntime } from './slack/slack-runtime';
 import { connectStore, waitReady } from './store';
 
 /** What can be supplied instead of built from config (tests, benchmarks, the `up` command). */
@@ -31,6 +32,11 @@ export interface GatewayDeps {
    * the gateway process only). With a base URL and no `llmProxy`, the gateway proxies to it.
    */
   llmUpstream?: LlmUpstreamConfig;
+  /**
+   * Slack buttons and pages (`loadSlackGateway()`: DOCKMEDIC_SLACK_*, read by the gateway process
+   * only). Without it `/slack/interactivity` and `post_slack_page` answer slack_not_configured.
+   */
+  slack?: SlackGatewayConfig;
   /** Called with every audit record once answered (the CLI logs these to stderr). */
   onRecord?: (record: AuditRecord) => void;
   /** Internal hook: per-request timings (the overhead benchmark). */
@@ -73,6 +79,7 @@ export async function startGateway(config: Config, deps: GatewayDeps = {}): Prom
   const keyring = new Keyring(settings.keysFile, deps.keysReloadIntervalMs ?? 1000, (err) => deps.onError?.(err, '-'));
   const audit = AuditLog.open(settings.auditFile, loadOrCreateAuditKey(settings.auditKeyFile).key);
   let redis: Redis | undefined;
+  const slack = createSlackRuntime(config, deps.slack);
   try {
     redis = connectStore(deps.redisUrl ?? config.redisUrl);
     const docker = deps.docker ?? new Docker({ socketPath: config.dockerSocket });
@@ -86,6 +93,7 @@ export async function startGateway(config: Config, deps: GatewayDeps = {}): Prom
       idempotency: new IdempotencyStore(redis, settings.idempotencyTtlSeconds),
       docker,
       llmProxy: deps.llmProxy ?? upstreamProxy(settings, deps.llmUpstream),
+      slack,
     };
     const store = redis;
     const server = createGatewayServer(pipeline, audit, {
@@ -101,7 +109,13 @@ export async function startGateway(config: Config, deps: GatewayDeps = {}): Prom
           new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 1000).unref()),
         ]);
         // Whether the LLM upstream is configured, never where or with what key.
-        return { redis: store.status === 'ready', docker: dockerOk, llm: pipeline.llmProxy ? 'configured' : 'not_configured' };
+        return {
+          redis: store.status === 'ready',
+          docker: dockerOk,
+          llm: pipeline.llmProxy ? 'configured' : 'not_configured',
+          // Which Slack parts are on (when any is), never with what.
+          ...(slack ? { slack: { buttons: slack.signingSecret !== undefined, pages: slack.delivery?.via ?? 'not_configured' } } : {}),
+        };
       },
     });
     const storeReadyAtStart = await waitReady(redis, 2000);
@@ -129,11 +143,13 @@ export async function startGateway(config: Config, deps: GatewayDeps = {}): Prom
           server.closeIdleConnections();
         });
         store.disconnect();
+        await slack?.close();
         audit.close();
       },
     };
   } catch (err) {
     redis?.disconnect();
+    await slack?.close();
     audit.close();
     throw err;
   }

@@ -4,7 +4,7 @@ import type { Config } from '../config';
 import { GatewayClient } from '../gateway-client';
 import { readAgentFile } from '../signing';
 import type { LlmDeps } from '../../activities';
-import { createActivities, createWebhookNotifier } from '../../activities';
+import { createActivities, createWebhookNotifier, withGatewaySlack } from '../../activities';
 import { routeTemporalLogs } from './temporal-logging';
 import { WORKFLOWS_PATH } from './workflows-path';
 import { createOpenAiClient, gatewaySignedFetch } from '../llm';
@@ -48,10 +48,12 @@ export async function startWorker(config: Config, client: Client, log: (r: Recor
   });
   const llm = advisor(config, gateway);
   log({ msg: llm ? 'advisor mode' : 'policy mode', ...(llm ? { model: llm.model, maxTurns: llm.maxTurns, maxTokens: llm.maxTokens } : { why: 'DOCKMEDIC_MODEL is not set' }) });
+  const notifier = createWebhookNotifier({ webhookUrl: config.escalation.webhookUrl, log: (r) => log({ component: 'notifier', ...r }) });
   const activities = createActivities({
     gateway,
     temporal: client,
-    notifier: createWebhookNotifier({ webhookUrl: config.escalation.webhookUrl, log: (r) => log({ component: 'notifier', ...r }) }),
+    // Slack pages go through the gateway, which holds the Slack credentials (docs/architecture.md §3).
+    notifier: config.escalation.slackViaGateway ? withGatewaySlack(notifier, gateway) : notifier,
     drillNotifier: createWebhookNotifier({ webhookUrl: config.drill.webhookUrl, log: (r) => log({ component: 'notifier', drill: true, ...r }) }),
     settings: { uiUrl: config.temporal.uiUrl },
     ...(llm ? { llm } : {}),

@@ -55,7 +55,7 @@ export interface E2eStack {
  * A private dockmedic (gateway, worker, watcher as separate processes, started by the CLI) on
  * the shared real stack: its own keys, audit file, task queue and host name, so runs never mix.
  */
-export async function startE2eStack(extraEnv: NodeJS.ProcessEnv = {}): Promise<E2eStack> {
+export async function startE2eStack(extraEnv: NodeJS.ProcessEnv = {}, opts: { gatewayEnv?: NodeJS.ProcessEnv } = {}): Promise<E2eStack> {
   await requireStack();
   killLeftoverProcesses();
   await cleanupTestContainers();
@@ -89,7 +89,8 @@ export async function startE2eStack(extraEnv: NodeJS.ProcessEnv = {}): Promise<E
   };
   process.env.DOCKMEDIC_TEST_RUN = runId;
   const auditFile = join(stateDir, 'audit', 'gateway.jsonl');
-  const gateway = spawnDockmedic(`gateway-${runId}`, ['gateway'], env);
+  // What only the gateway may hold (Slack credentials) goes to its process alone.
+  const gateway = spawnDockmedic(`gateway-${runId}`, ['gateway'], { ...env, ...opts.gatewayEnv });
   await gateway.waitFor(/gateway listening/);
   let worker = spawnDockmedic(`worker-${runId}`, ['worker'], env);
   let watcher = spawnDockmedic(`watcher-${runId}`, ['watcher'], env);

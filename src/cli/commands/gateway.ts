@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { loadConfig, loadLlmUpstream } from '../../config';
+import { loadConfig, loadLlmUpstream, loadSlackGateway } from '../../config';
 import type { AuditRecord, RunningGateway } from '../../gateway';
 import { startGateway } from '../../gateway';
 import type { Log } from '../../runtime/log';
@@ -54,6 +54,9 @@ Configuration comes from the environment (see README: Configuration), e.g.
   DOCKMEDIC_AUDIT_FILE                              hash-chained audit log (JSON Lines)
   REDIS_URL, DOCKER_SOCKET
   OPENAI_BASE_URL / OPENAI_API_KEY                  the LLM upstream it proxies to (read by the gateway only)
+  DOCKMEDIC_SLACK_SIGNING_SECRET                    verifies Slack button clicks at POST /slack/interactivity
+  DOCKMEDIC_SLACK_BOT_TOKEN + DOCKMEDIC_SLACK_CHANNEL, or DOCKMEDIC_SLACK_WEBHOOK_URL
+                                                    how pages are posted to Slack (read by the gateway only)
 
 Signals: SIGTERM/SIGINT stop gracefully; SIGHUP re-reads the keys file (it is also re-read when it changes).
 Each request is logged to stderr as one JSON line.`,
@@ -63,12 +66,15 @@ Each request is logged to stderr as one JSON line.`,
       const log = createLog('gateway');
       // The gateway is the only process that reads the LLM upstream's URL and key.
       const llmUpstream = loadLlmUpstream();
+      // And the only one that reads the Slack signing secret and bot token.
+      const slack = loadSlackGateway();
       const gw = await startGateway(config, {
         llmUpstream,
+        slack,
         onRecord: gatewayRequestLogger(log),
         onError: (err, requestId) => log({ level: 'error', msg: 'internal error', requestId, error: String((err as Error)?.message ?? err) }),
       });
-      log({ level: 'info', msg: 'gateway listening', url: gw.url, auditFile: gw.auditFile, llm: llmUpstream.baseUrl ? 'configured' : 'not_configured' });
+      log({ level: 'info', msg: 'gateway listening', url: gw.url, auditFile: gw.auditFile, llm: llmUpstream.baseUrl ? 'configured' : 'not_configured', slack: { buttons: slack.signingSecret !== undefined, pages: slack.delivery?.via ?? 'not_configured' } });
       warnIfStoreDown(gw, config.redisUrl, log);
       process.on('SIGHUP', () => {
         try {

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import Docker from 'dockerode';
-import { loadConfig, loadLlmUpstream } from '../../config';
+import { loadConfig, loadLlmUpstream, loadSlackGateway } from '../../config';
 import { startGateway } from '../../gateway/start';
 import { createLog, onShutdownSignal } from '../../runtime/log';
 import { connectTemporal } from '../../runtime/temporal';
@@ -20,11 +20,17 @@ export function registerUp(program: Command): void {
       const loaded = loadConfig();
       const log = createLog('up');
       const docker = new Docker({ socketPath: loaded.dockerSocket });
-      // The LLM upstream's URL and key go to the gateway part only; the worker talks to the gateway's proxy.
-      const gateway = await startGateway(loaded, { docker, onRecord: gatewayRequestLogger(), llmUpstream: loadLlmUpstream() });
+      // The LLM upstream's URL and key, and the Slack credentials, go to the gateway part only; the worker talks to the gateway.
+      const slack = loadSlackGateway();
+      const gateway = await startGateway(loaded, { docker, onRecord: gatewayRequestLogger(), llmUpstream: loadLlmUpstream(), slack });
       warnIfStoreDown(gateway, loaded.redisUrl, log);
-      // The worker talks to the gateway it just started (its port may have been chosen by the OS).
-      const config = { ...loaded, gateway: { ...loaded.gateway, url: gateway.url } };
+      // The worker talks to the gateway it just started (its port may have been chosen by the OS), and
+      // pages through it when that gateway can post to Slack.
+      const config = {
+        ...loaded,
+        gateway: { ...loaded.gateway, url: gateway.url },
+        escalation: { ...loaded.escalation, slackViaGateway: loaded.escalation.slackViaGateway || slack.delivery !== undefined },
+      };
       const client = await connectTemporal(config);
       const worker = await startWorker(config, client, createLog('worker'));
       const watcher = new Watcher({ docker, temporal: client, config, reconcileWindowSeconds: opts.reconcileWindow, log: createLog('watcher') });

@@ -5,6 +5,7 @@ import { drillContainerEvents } from './drill-container-events';
 import { removeDrillContainer, stopDrillContainer } from './drill-container-mutations';
 import { inspectContainer } from './inspect-container';
 import { listDrillContainers } from './list-drill-containers';
+import { postSlackPage } from './post-slack-page';
 import { restartContainer } from './restart-container';
 import { startContainer } from './start-container';
 import type { ToolDefinition } from './tool';
@@ -25,6 +26,7 @@ export const TOOLS: Readonly<Record<ToolName, ToolDefinition>> = {
   list_drill_containers: listDrillContainers,
   drill_container_events: drillContainerEvents,
   drill_audit: drillAudit,
+  post_slack_page: postSlackPage,
 };
 
 export function findTool(name: string): ToolDefinition | undefined {

@@ -5,6 +5,7 @@ import type { MemoryBoundsPolicy } from '../bounds';
 import type { RequestContext } from '../context';
 import type { Budget, ToolName } from '../../contract/gateway';
 import type { GatewaySettings } from '../settings';
+import type { SlackRuntime } from '../slack/slack-runtime';
 
 /** What a tool handler may use: the engine, the request (for Docker timing) and the caps it must honour. */
 export interface ToolEnv {
@@ -17,6 +18,8 @@ export interface ToolEnv {
   drill: GatewaySettings['drill'];
   /** The audit file, for drill_audit. */
   auditFile: string;
+  /** Slack credentials, for post_slack_page; undefined when none are configured. */
+  slack?: SlackRuntime | undefined;
 }
 
 /** A tool's result for the caller, and the small summary that goes into the audit record. */
