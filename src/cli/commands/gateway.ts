@@ -4,6 +4,7 @@ import type { AuditRecord, RunningGateway } from '../../gateway';
 import { startGateway } from '../../gateway';
 import type { Log } from '../../runtime/log';
 import { createLog } from '../../runtime/log';
+import { ProcessMetrics } from '../../metrics/process-metrics';
 
 /**
  * One log line per gateway request: who, what, verdict, how long. No arguments, no headers, no
@@ -55,6 +56,7 @@ Configuration comes from the environment (see README: Configuration), e.g.
   REDIS_URL, DOCKER_SOCKET
   OPENAI_BASE_URL / OPENAI_API_KEY                  the LLM upstream it proxies to (read by the gateway only)
 
+GET /healthz and GET /metrics (Prometheus text format) are served unauthenticated on the same port.
 Signals: SIGTERM/SIGINT stop gracefully; SIGHUP re-reads the keys file (it is also re-read when it changes).
 Each request is logged to stderr as one JSON line.`,
     )
@@ -67,6 +69,7 @@ Each request is logged to stderr as one JSON line.`,
         llmUpstream,
         onRecord: gatewayRequestLogger(log),
         onError: (err, requestId) => log({ level: 'error', msg: 'internal error', requestId, error: String((err as Error)?.message ?? err) }),
+        metrics: new ProcessMetrics(),
       });
       log({ level: 'info', msg: 'gateway listening', url: gw.url, auditFile: gw.auditFile, llm: llmUpstream.baseUrl ? 'configured' : 'not_configured' });
       warnIfStoreDown(gw, config.redisUrl, log);
