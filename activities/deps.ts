@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type OpenAI from 'openai';
 import type { GatewayClient } from '../src/gateway-client';
+import type { ProcessMetrics } from '../src/metrics/process-metrics';
 import type { Notifier } from './notifier';
 
 /** What the activities need, handed in by whoever builds the worker (and by tests). */
@@ -19,6 +20,8 @@ export interface ActivityDeps {
   settings?: ActivitySettings;
   /** The model that advises (issue 4); absent = policy mode, `diagnoseIncident` says so and the policy decides. */
   llm?: LlmDeps;
+  /** The process's metrics (docs/architecture.md §9): pages sent are counted here. */
+  metrics?: Pick<ProcessMetrics, 'page'>;
 }
 
 /** The worker's view of the model: a client whose base URL is the gateway's LLM proxy (it never holds the API key). */

@@ -25,6 +25,8 @@ export function createNotifyActivities(deps: ActivityDeps) {
         runId: wf.runId,
         attempt: Context.current().info.attempt,
       });
+      // Counted once sent (a retried attempt that failed was no page); a drill's notice pages no one.
+      if (!notice.drill) deps.metrics?.page(notice.levelName);
       return { ...result, ...(uiLink ? { uiLink } : {}) };
     },
   };

@@ -1,7 +1,8 @@
-import { isCancellation, log, setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { isCancellation, log, proxySinks, setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { ContainerSummary } from '../src/contract/gateway';
 import type { EscalationAdvice } from '../src/contract/escalation-notice';
 import type { IncidentInput, IncidentState, Outcome, Phase, ToolCallRecord } from '../src/contract/incident';
+import type { IncidentMetricsSinks } from '../src/contract/metrics-sinks';
 import type { Action, Decision, Facts } from '../src/contract/policy';
 import { SA } from '../src/contract/search-attributes';
 import type { ToolResult } from './decision-chain';
@@ -9,6 +10,8 @@ import { failureOf } from './decision-chain';
 import type { ObservationTracker } from './observations';
 
 const MAX_NOTES = 100;
+
+const { incidentMetrics } = proxySinks<IncidentMetricsSinks>();
 
 /** Workflow time (deterministic in the sandbox). */
 export function now(): string {
@@ -92,6 +95,8 @@ export class IncidentRecord {
     upsertSearchAttributes([{ key: SA.outcome, value: outcome }]);
     this.setDetails();
     log.info('incident closed', { outcome, rule: this.decision?.rule, action: this.st.finalAction });
+    // Counted by the worker's metrics (docs/architecture.md §9): a sink call is no command, and replay does not repeat it.
+    incidentMetrics.closed(this.input, this.st);
     return this.st;
   }
 

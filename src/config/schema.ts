@@ -34,6 +34,13 @@ const port = (def: number) =>
     .transform(Number)
     .pipe(z.number().int().min(0).max(65_535, 'expected a port number 0–65535'))
     .default(def);
+/** An optional TCP port: unset means the thing it opens is not opened. */
+const optionalPort = z
+  .string()
+  .regex(DIGITS, 'expected a port number 0–65535 (digits only)')
+  .transform(Number)
+  .pipe(z.number().int().min(0).max(65_535, 'expected a port number 0–65535'))
+  .optional();
 /** `name:seconds,name:seconds` — who is paged at each escalation level and for how long. */
 const ladder = (def: string) =>
   z
@@ -87,6 +94,8 @@ export const Config = z
     DOCKMEDIC_GATEWAY_URL: z.string().url().optional(),
     DOCKMEDIC_INTAKE_HOST: z.string().default('127.0.0.1'),
     DOCKMEDIC_INTAKE_PORT: port(7802),
+    DOCKMEDIC_METRICS_HOST: z.string().default('127.0.0.1'),
+    DOCKMEDIC_METRICS_PORT: optionalPort,
     DOCKMEDIC_GATEWAY_KEYS_FILE: z.string().optional(),
     DOCKMEDIC_AGENT_KEY_FILE: z.string().optional(),
     DOCKMEDIC_AUDIT_FILE: z.string().optional(),
@@ -158,6 +167,11 @@ export const Config = z
       redisUrl: env.REDIS_URL,
       /** The worker/watcher side's listener (src/runtime/service-listener.ts): intake, /healthz, /metrics. */
       listener: { host: env.DOCKMEDIC_INTAKE_HOST, port: env.DOCKMEDIC_INTAKE_PORT },
+      /**
+       * `dockmedic worker` alone has no listener: with a port, it opens one for `/metrics` only
+       * (docs/architecture.md §9). `up` and `watcher` serve /metrics on the listener above.
+       */
+      workerMetrics: env.DOCKMEDIC_METRICS_PORT === undefined ? null : { host: env.DOCKMEDIC_METRICS_HOST, port: env.DOCKMEDIC_METRICS_PORT },
       dockerSocket: env.DOCKER_SOCKET,
       gateway: {
         host: env.DOCKMEDIC_GATEWAY_HOST,

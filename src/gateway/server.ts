@@ -34,6 +34,8 @@ export interface ServerHooks {
   /** Something went wrong that is not a refusal (a bug, a full disk). */
   onError?: (err: unknown, requestId: string) => void;
   health?: () => Promise<Record<string, unknown>>;
+  /** `GET /metrics` in the Prometheus text format (docs/architecture.md §9); absent = not served on this port. */
+  metrics?: () => Promise<{ contentType: string; body: string }>;
 }
 
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string | number>): void {
@@ -76,8 +78,9 @@ function entryOf(ctx: RequestContext, status: number, refusal: Refusal | null): 
 
 /**
  * The gateway's HTTP server (node:http, no framework: the pipeline is the whole job).
- * Routes: `GET /healthz` (unauthenticated), `POST /v1/tools/<tool>`, `POST /llm/v1/chat/completions`,
- * `POST /slack/interactivity` (signed by Slack, not by an agent).
+ * Routes: `GET /healthz` and `GET /metrics` (unauthenticated, not audited: they call nothing),
+ * `POST /v1/tools/<tool>`, `POST /llm/v1/chat/completions`, `POST /slack/interactivity` (signed
+ * by Slack, not by an agent).
  * Every other request, and every refusal, is answered with a RefusalBody and audited.
  */
 export function createGatewayServer(deps: PipelineDeps, audit: AuditLog, hooks: ServerHooks = {}): Server {
@@ -92,6 +95,12 @@ export function createGatewayServer(deps: PipelineDeps, audit: AuditLog, hooks: 
       // Ready only when every dependency answers: without Redis every call is refused, so a probe must see 503.
       const ok = Object.values(checks).every((v) => v !== false);
       send(res, ok ? 200 : 503, { ok, ...checks }, {});
+      return;
+    }
+    if (pathname === '/metrics' && hooks.metrics && (method === 'GET' || method === 'HEAD')) {
+      const { contentType, body } = await hooks.metrics();
+      res.writeHead(200, { 'content-type': contentType, 'content-length': Buffer.byteLength(body) });
+      res.end(body);
       return;
     }
 

@@ -17,6 +17,8 @@ import type { RequestTiming } from './server';
 import { createGatewayServer } from './server';
 import { createSlackRuntime } from './slack/slack-runtime';
 import { connectStore, waitReady } from './store';
+import { renderMetrics } from '../metrics/metrics-endpoint';
+import type { ProcessMetrics } from '../metrics/process-metrics';
 
 /** What can be supplied instead of built from config (tests, benchmarks, the `up` command). */
 export interface GatewayDeps {
@@ -42,6 +44,20 @@ export interface GatewayDeps {
   /** Internal hook: per-request timings (the overhead benchmark). */
   onTiming?: (timing: RequestTiming) => void;
   onError?: (err: unknown, requestId: string) => void;
+  /** The process's metrics (docs/architecture.md §9): every answered request is counted there. */
+  metrics?: ProcessMetrics;
+  /** Serve them on `GET /metrics` of the gateway's port (default true; `up` serves its one endpoint on the listener). */
+  serveMetrics?: boolean;
+}
+
+/** The timing hook, counting each request into the metrics too. */
+function timingHook(deps: GatewayDeps): ((t: RequestTiming) => void) | undefined {
+  const { metrics, onTiming } = deps;
+  if (!metrics) return onTiming;
+  return (t) => {
+    metrics.gatewayRequest(t);
+    onTiming?.(t);
+  };
 }
 
 export interface RunningGateway {
@@ -98,8 +114,9 @@ export async function startGateway(config: Config, deps: GatewayDeps = {}): Prom
     const store = redis;
     const server = createGatewayServer(pipeline, audit, {
       onRecord: deps.onRecord,
-      onTiming: deps.onTiming,
+      onTiming: timingHook(deps),
       onError: deps.onError,
+      ...(deps.metrics && deps.serveMetrics !== false ? { metrics: renderMetrics.bind(null, deps.metrics) } : {}),
       health: async () => {
         const dockerOk = await Promise.race([
           docker.ping().then(

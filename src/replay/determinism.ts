@@ -1,6 +1,7 @@
 import { Worker } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import type { IncidentHistory } from './incident-histories';
+import { incidentMetricsSinks } from '../metrics/incident-sinks';
 
 /** How one recorded run replayed against the workflow code. */
 export interface ReplayVerdict {
@@ -34,7 +35,7 @@ export async function replayHistories(histories: IncidentHistory[], workflowsPat
   const verdicts: ReplayVerdict[] = [];
   if (histories.length === 0) return verdicts;
   const input = histories.map((h) => ({ workflowId: h.workflowId, history: h.history }));
-  for await (const r of Worker.runReplayHistories({ workflowsPath, replayName: 'dockmedic-replay' }, input)) {
+  for await (const r of Worker.runReplayHistories({ workflowsPath, replayName: 'dockmedic-replay', sinks: incidentMetricsSinks() }, input)) {
     const err = r.error;
     verdicts.push(
       err

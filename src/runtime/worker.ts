@@ -8,6 +8,8 @@ import { createActivities, createWebhookNotifier, withGatewaySlack } from '../..
 import { routeTemporalLogs } from './temporal-logging';
 import { WORKFLOWS_PATH } from './workflows-path';
 import { createOpenAiClient, gatewaySignedFetch } from '../llm';
+import { incidentMetricsSinks } from '../metrics/incident-sinks';
+import type { ProcessMetrics } from '../metrics/process-metrics';
 
 export interface RunningWorker {
   worker: Worker;
@@ -38,9 +40,10 @@ function advisor(config: Config, gateway: GatewayClient): LlmDeps | undefined {
 
 /**
  * The Temporal worker: incident workflows plus activities that reach Docker only through the
- * signed gateway client. It never holds the Docker socket or the LLM key.
+ * signed gateway client. It never holds the Docker socket or the LLM key. With `metrics`, it counts
+ * closed incidents and pages there and serves the SDK's own metrics to it (docs/architecture.md §9).
  */
-export async function startWorker(config: Config, client: Client, log: (r: Record<string, unknown>) => void): Promise<RunningWorker> {
+export async function startWorker(config: Config, client: Client, log: (r: Record<string, unknown>) => void, metrics?: ProcessMetrics): Promise<RunningWorker> {
   const gateway = new GatewayClient({
     baseUrl: config.gateway.url,
     credentials: readAgentFile(config.agentKeyFile),
@@ -57,8 +60,9 @@ export async function startWorker(config: Config, client: Client, log: (r: Recor
     drillNotifier: createWebhookNotifier({ webhookUrl: config.drill.webhookUrl, log: (r) => log({ component: 'notifier', drill: true, ...r }) }),
     settings: { uiUrl: config.temporal.uiUrl },
     ...(llm ? { llm } : {}),
+    ...(metrics ? { metrics } : {}),
   });
-  routeTemporalLogs(log);
+  await routeTemporalLogs(log, metrics?.temporalSdk);
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   const worker = await Worker.create({
     connection,
@@ -66,6 +70,7 @@ export async function startWorker(config: Config, client: Client, log: (r: Recor
     taskQueue: config.temporal.taskQueue,
     workflowsPath: WORKFLOWS_PATH,
     activities,
+    sinks: incidentMetricsSinks(metrics),
   });
   const done = worker.run().finally(() => connection.close());
   return {

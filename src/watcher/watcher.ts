@@ -8,6 +8,7 @@ import { EventClassifier, toContainerEvent, watchedLabels } from './classify';
 import { IncidentStarter } from './incident-starter';
 import { findMissedFailures } from './reconcile';
 import { createLog } from '../runtime/log';
+import type { ProcessMetrics } from '../metrics/process-metrics';
 
 export interface WatcherOptions {
   docker: Docker;
@@ -16,6 +17,8 @@ export interface WatcherOptions {
   /** How far back start-up reconciliation looks for exits it missed. */
   reconcileWindowSeconds?: number;
   log?: (record: Record<string, unknown>) => void;
+  /** Events read and reconnects are counted here (docs/architecture.md §9). */
+  metrics?: Pick<ProcessMetrics, 'watcherEvent' | 'watcherReconnect'>;
 }
 
 const WATCHED = new Set(['die', 'oom', 'health_status', 'kill', 'stop', 'restart', 'start', 'destroy']);
@@ -81,10 +84,14 @@ export class Watcher {
         backoffMs = 250;
         await this.reconcile();
         await this.consume(stream);
-        if (!this.stopped) this.log({ msg: 'docker event stream ended; reconnecting' });
+        if (!this.stopped) {
+          this.log({ msg: 'docker event stream ended; reconnecting' });
+          this.opts.metrics?.watcherReconnect();
+        }
       } catch (err) {
         if (this.stopped) break;
         this.log({ msg: 'docker event stream failed; reconnecting', error: (err as Error).message, backoffMs });
+        this.opts.metrics?.watcherReconnect();
       }
       if (this.stopped) break;
       await new Promise((r) => setTimeout(r, backoffMs));
@@ -115,8 +122,14 @@ export class Watcher {
     }
   }
 
-  /** Exposed for tests: classify and act on one event. */
+  /** Exposed for tests: classify and act on one event (counted once handled). */
   async handle(ev: ContainerEvent): Promise<Verdict> {
+    const verdict = await this.classifyAndAct(ev);
+    this.opts.metrics?.watcherEvent(ev.action, verdict.kind);
+    return verdict;
+  }
+
+  private async classifyAndAct(ev: ContainerEvent): Promise<Verdict> {
     const action = ev.action.split(':')[0] ?? '';
     if (!WATCHED.has(action)) return { kind: 'drop', reason: 'not watched' };
     if (action === 'destroy') {

@@ -1,5 +1,4 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync, mkdirSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { spawn, spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +7,7 @@ import type { Client } from '@temporalio/client';
 import { Connection, Client as TemporalClient } from '@temporalio/client';
 import type { AuditRecord } from '../../src/gateway/audit/record';
 import { generateKeyId, generateSecret } from '../../src/signing';
+import { freeLoopbackPort } from '../../src/runtime/free-port';
 import type { Spawned } from '../helpers/processes';
 import { killLeftoverProcesses, spawnDockmedic } from '../helpers/processes';
 import { repoRoot } from '../helpers/paths';
@@ -17,17 +17,6 @@ import type { IncidentState } from '../../src/contract/incident';
 import { stateQuery } from '../../src/contract/signals';
 
 export const MUTATING = ['restart_container', 'start_container', 'update_container_resources'] as const;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 export interface E2eStack {
   /** Unique per run: the host name in incident ids and the task queue. */
@@ -68,7 +57,7 @@ export async function startE2eStack(extraEnv: NodeJS.ProcessEnv = {}, opts: { ga
   const agentId = `worker-${runId}`;
   writeFileSync(join(stateDir, 'keys', 'gateway-keys.json'), JSON.stringify({ agents: { [agentId]: [{ keyId, secret, status: 'live' }] } }), { mode: 0o600 });
   writeFileSync(join(stateDir, 'keys', 'agent.json'), JSON.stringify({ agentId, keyId, secret }), { mode: 0o600 });
-  const port = await freePort();
+  const port = await freeLoopbackPort();
   const env: NodeJS.ProcessEnv = {
     DOCKMEDIC_STATE_DIR: stateDir,
     DOCKMEDIC_HOST: runId,

@@ -12,6 +12,8 @@ import { RUN_LABEL, runScenarioContainer } from '../helpers/scenario';
 import { cleanupTestContainers, docker, requireStack, TEMPORAL_ADDRESS } from '../helpers/stack';
 import { waitUntil } from './harness';
 import { incidentWorkflowId } from '../../src/contract/incident';
+import { ProcessMetrics } from '../../src/metrics/process-metrics';
+import { parsePrometheusText, sampleSum } from '../helpers/prometheus-text';
 
 /**
  * The real watcher against the real Docker engine, reached through a Unix-socket proxy that the
@@ -70,6 +72,8 @@ describe('watcher: the Docker event stream drops', { timeout: 120_000 }, () => {
   let watcher: Watcher;
   let connection: Connection;
   let client: Client;
+  const metrics = new ProcessMetrics();
+  const reconnects = async () => sampleSum(parsePrometheusText(await metrics.registry.metrics()), 'dockmedic_watcher_reconnects_total');
 
   before(async () => {
     await requireStack();
@@ -80,7 +84,7 @@ describe('watcher: the Docker event stream drops', { timeout: 120_000 }, () => {
     connection = await Connection.connect({ address: TEMPORAL_ADDRESS });
     client = new Client({ connection });
     const config = loadConfig({ DOCKMEDIC_HOST: runId, DOCKMEDIC_TASK_QUEUE: `no-worker-${runId}`, DOCKMEDIC_WATCH_SELECTOR: `${RUN_LABEL}=${runId}` });
-    watcher = new Watcher({ docker: new Docker({ socketPath: proxyPath }), temporal: client, config, log: () => {} });
+    watcher = new Watcher({ docker: new Docker({ socketPath: proxyPath }), temporal: client, config, log: () => {}, metrics });
     process.env.DOCKMEDIC_TEST_RUN = runId;
     await watcher.start();
   });
@@ -99,6 +103,7 @@ describe('watcher: the Docker event stream drops', { timeout: 120_000 }, () => {
 
   it('reconnects and opens the incident for a failure that happened while the stream was down', async () => {
     await waitUntil('the watcher to hold an event stream', async () => proxy.connections > 0, 10_000);
+    assert.equal(await reconnects(), 0, 'no reconnect counted while the stream holds');
     proxy.cut();
     const name = `${runId}-during-outage`;
     const id = await runScenarioContainer({ name, cmd: 'exit 7', labels: { 'dockmedic.enable': 'true' } });
@@ -113,5 +118,7 @@ describe('watcher: the Docker event stream drops', { timeout: 120_000 }, () => {
     const history = await client.workflow.getHandle(workflowId).fetchHistory();
     const signalled = (history.events ?? []).filter((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'observe');
     assert.ok(signalled.length >= 1, 'the failure reached the incident as an observation');
+    // docs/architecture.md §9: each drop (and each failed attempt while Docker refused) is one reconnect.
+    assert.ok((await reconnects()) >= 1, 'dockmedic_watcher_reconnects_total counted the drop');
   });
 });

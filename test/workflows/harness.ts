@@ -21,6 +21,7 @@ import type { IncidentInput, IncidentState, Observation, Phase } from '../../src
 import { INCIDENT_WORKFLOW_TYPE, incidentWorkflowId } from '../../src/contract/incident';
 import { SA, SEARCH_ATTRIBUTE_NAMES } from '../../src/contract/search-attributes';
 import { observeSignal, stateQuery } from '../../src/contract/signals';
+import { incidentMetricsSinks } from '../../src/metrics/incident-sinks';
 
 export const MiB = 1024 ** 2;
 export const GiB = 1024 ** 3;
@@ -307,6 +308,7 @@ export async function runIncident(
     taskQueue,
     workflowBundle: await workflowBundle(),
     activities: acts.build(),
+    sinks: incidentMetricsSinks(),
   });
   return worker.runUntil(async () => {
     const handle = await env.client.workflow.signalWithStart(INCIDENT_WORKFLOW_TYPE, {

@@ -14,6 +14,7 @@ import type { ReplayResult } from '@temporalio/worker';
 import { Worker } from '@temporalio/worker';
 import { quietRuntime, workflowBundle } from './harness';
 import { historyFromJson } from './history-json';
+import { incidentMetricsSinks } from '../../src/metrics/incident-sinks';
 
 /** Source directory (the JSON files are not copied to dist). */
 const HISTORIES_DIR = resolve(__dirname, '../../../test/workflows/histories');
@@ -27,7 +28,7 @@ function histories(): HistoryAndWorkflowId[] {
 
 async function replayAll(options: Parameters<typeof Worker.runReplayHistories>[0]): Promise<ReplayResult[]> {
   const results: ReplayResult[] = [];
-  for await (const r of Worker.runReplayHistories(options, histories())) results.push(r);
+  for await (const r of Worker.runReplayHistories({ sinks: incidentMetricsSinks(), ...options }, histories())) results.push(r);
   return results;
 }
 

@@ -4,6 +4,7 @@ import type { AuditRecord, RunningGateway } from '../../gateway';
 import { startGateway } from '../../gateway';
 import type { Log } from '../../runtime/log';
 import { createLog } from '../../runtime/log';
+import { ProcessMetrics } from '../../metrics/process-metrics';
 
 /**
  * One log line per gateway request: who, what, verdict, how long. No arguments, no headers, no
@@ -58,6 +59,7 @@ Configuration comes from the environment (see README: Configuration), e.g.
   DOCKMEDIC_SLACK_BOT_TOKEN + DOCKMEDIC_SLACK_CHANNEL, or DOCKMEDIC_SLACK_WEBHOOK_URL
                                                     how pages are posted to Slack (read by the gateway only)
 
+GET /healthz and GET /metrics (Prometheus text format) are served unauthenticated on the same port.
 Signals: SIGTERM/SIGINT stop gracefully; SIGHUP re-reads the keys file (it is also re-read when it changes).
 Each request is logged to stderr as one JSON line.`,
     )
@@ -73,6 +75,7 @@ Each request is logged to stderr as one JSON line.`,
         slack,
         onRecord: gatewayRequestLogger(log),
         onError: (err, requestId) => log({ level: 'error', msg: 'internal error', requestId, error: String((err as Error)?.message ?? err) }),
+        metrics: new ProcessMetrics(),
       });
       log({ level: 'info', msg: 'gateway listening', url: gw.url, auditFile: gw.auditFile, llm: llmUpstream.baseUrl ? 'configured' : 'not_configured', slack: { buttons: slack.signingSecret !== undefined, pages: slack.delivery?.via ?? 'not_configured' } });
       warnIfStoreDown(gw, config.redisUrl, log);

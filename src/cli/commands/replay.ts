@@ -112,7 +112,7 @@ async function determinism(histories: IncidentHistory[], sel: IncidentSelection 
     // SDK and bundler output goes to stderr as log lines, at WARN and above, not between report
     // lines. Only when something is replayed: the runtime it installs keeps the process alive
     // until a worker (the replayer) has run and ended.
-    routeTemporalLogs(createLog('replay'));
+    await routeTemporalLogs(createLog('replay'));
     process.stderr.write(`replay: bundling ${workflowsPath} and replaying\n`);
   }
   let verdicts: Awaited<ReturnType<typeof replayHistories>>;
