@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { HostName } from '../contract/container';
+import { HostName, LABEL_PAIR_PATTERN } from '../contract/container';
 import { INCIDENT_LIMITS } from '../contract/incident-input';
 
 /**
@@ -57,7 +57,7 @@ const labelPairs = z
   .default('')
   .transform((s, ctx) => {
     const pairs = s.split(',').map((p) => p.trim()).filter(Boolean);
-    if (pairs.some((p) => !/^[A-Za-z0-9][A-Za-z0-9_.\/-]{0,127}=[A-Za-z0-9_.:\/-]{0,128}$/.test(p))) {
+    if (pairs.some((p) => !LABEL_PAIR_PATTERN.test(p))) {
       ctx.addIssue({ code: 'custom', message: 'expected key=value[,key=value…] label pairs' });
       return z.NEVER;
     }
@@ -117,7 +117,7 @@ export const Config = z
     DOCKMEDIC_LADDER: ladder('oncall-primary:300,oncall-secondary:600,engineering-manager:900'),
     DOCKMEDIC_RESOLVE_TIMEOUT_SECONDS: int(4 * 3600, 1),
     DOCKMEDIC_WEBHOOK_URL: z.string().url().optional(),
-    DOCKMEDIC_WATCH_SELECTOR: labelPairs,
+    DOCKMEDIC_WATCH_SELECTOR: labelPairs.refine((pairs) => pairs.length <= 16, 'at most 16 key=value label pairs'),
 
     DOCKMEDIC_DRILL_IMAGE: z.string().min(1).max(256).default('dockmedic/scenario:1'),
     DOCKMEDIC_DRILL_LABELS: labelPairs,
