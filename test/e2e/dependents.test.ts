@@ -18,12 +18,6 @@ import { auditRecordsFor, closedIncident, mutatingCallsFor, startE2eStack } from
  */
 
 let stack: E2eStack;
-before(async () => {
-  stack = await startE2eStack();
-});
-after(async () => {
-  await stack?.close();
-});
 
 const IDLE = 'trap "exit 0" TERM; sleep 100000 & wait';
 const OPT_IN = { [LABELS.enable]: 'true' };
@@ -41,23 +35,39 @@ function netns(pid: number): string {
   }
 }
 
+/** A container that fails once, then its dependents; names sort as net < labelled < off. */
+async function startFamily() {
+  const main = `${stack.runId}-depmain`;
+  const names = { main, net: `${main}-a-net`, labelled: `${main}-b-label`, off: `${main}-c-off` };
+  // Fails (exit 1) on its first run only, after the dependents had time to join it.
+  const mainId = await runScenarioContainer({ name: main, cmd: `if [ -f /tmp/ran ]; then ${IDLE}; else touch /tmp/ran; sleep 4; exit 1; fi`, labels: OPT_IN });
+  const ids = {
+    main: mainId,
+    net: await runScenarioContainer({ name: names.net, cmd: IDLE, networkOf: mainId, labels: OPT_IN }),
+    labelled: await runScenarioContainer({ name: names.labelled, cmd: IDLE, labels: { ...OPT_IN, [LABELS.dependsOn]: main } }),
+    off: await runScenarioContainer({ name: names.off, cmd: IDLE, labels: { [LABELS.dependsOn]: main } }),
+  };
+  const started = {
+    main: (await inspect(ids.main)).State.StartedAt,
+    net: (await inspect(ids.net)).State.StartedAt,
+    labelled: (await inspect(ids.labelled)).State.StartedAt,
+    off: (await inspect(ids.off)).State.StartedAt,
+  };
+  return { names, ids, started };
+}
+
 void describe('dependent containers', () => {
+  before(async () => {
+    stack = await startE2eStack();
+  });
+  after(async () => {
+    await stack?.close();
+  });
+
   void it('restarts opted-in dependents once each, after the container, in name order; leaves the rest alone', async () => {
-    const main = `${stack.runId}-depmain`;
-    const net = `${main}-a-net`;
-    const labelled = `${main}-b-label`;
-    const off = `${main}-c-off`;
-    // Fails (exit 1) on its first run only, after the dependents had time to join it.
-    const mainId = await runScenarioContainer({ name: main, cmd: `if [ -f /tmp/ran ]; then ${IDLE}; else touch /tmp/ran; sleep 4; exit 1; fi`, labels: OPT_IN });
-    const netId = await runScenarioContainer({ name: net, cmd: IDLE, networkOf: mainId, labels: OPT_IN });
-    const labelledId = await runScenarioContainer({ name: labelled, cmd: IDLE, labels: { ...OPT_IN, [LABELS.dependsOn]: main } });
-    const offId = await runScenarioContainer({ name: off, cmd: IDLE, labels: { [LABELS.dependsOn]: main } });
-    const firstStart = {
-      main: (await inspect(mainId)).State.StartedAt,
-      net: (await inspect(netId)).State.StartedAt,
-      labelled: (await inspect(labelledId)).State.StartedAt,
-      off: (await inspect(offId)).State.StartedAt,
-    };
+    const { names, ids, started: firstStart } = await startFamily();
+    const { main, net, labelled, off } = names;
+    const { main: mainId, net: netId, labelled: labelledId, off: offId } = ids;
 
     const state = await closedIncident(stack.client, stack.incidentId(main), 90_000);
     assert.equal(state.outcome, 'auto_resolved', `notes: ${state.notes.join(' | ')}`);
@@ -96,5 +106,40 @@ void describe('dependent containers', () => {
       state.decisionChain.filter((r) => r.tool === 'restart_container' && r.ok).map((r) => (r.args as { container: string }).container),
       [mainId, netId, labelledId],
     );
+  });
+});
+
+void describe('dependent containers: charged to the same budgets', () => {
+  before(async () => {
+    // Two mutating calls per agent: the container's restart and the first dependent's.
+    stack = await startE2eStack({ DOCKMEDIC_RL_AGENT_MUTATING: '2' });
+  });
+  after(async () => {
+    await stack?.close();
+  });
+
+  void it('a dependent refused by the rate limit is recorded, the incident escalates, and it is not restarted', async () => {
+    const { names, ids, started } = await startFamily();
+    const state = await closedIncident(stack.client, stack.incidentId(names.main), 90_000);
+    assert.equal(state.finalAction, 'escalate', `notes: ${state.notes.join(' | ')}`);
+    assert.equal(state.outcome, 'unacknowledged');
+    const refused = state.decisionChain.find((r) => r.tool === 'restart_container' && (r.args as { container: string }).container === ids.labelled);
+    assert.equal(refused?.ok, false);
+    assert.equal(refused?.error?.code, 'rate_limited');
+
+    const audit = stack.audit();
+    assert.equal(mutatingCallsFor(audit, names.main).restart_container, 1);
+    assert.equal(mutatingCallsFor(audit, names.net).restart_container, 1);
+    // The container, the first dependent, then the refusal (charged before the gateway reads the arguments).
+    assert.deepEqual(
+      audit.filter((r) => r.tool === 'restart_container').map((r) => [r.verdict, r.code]),
+      [
+        ['allowed', null],
+        ['allowed', null],
+        ['refused', 'rate_limited'],
+      ],
+    );
+    assert.equal((await inspect(ids.labelled)).State.StartedAt, started.labelled, 'the refused dependent was not restarted');
+    assert.ok((await inspect(ids.net)).State.StartedAt > started.net);
   });
 });
