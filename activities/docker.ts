@@ -1,6 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { isContainerRef } from '../src/contract/container';
-import type { Budget, ContainerSummary, LogsResult, MutationResult, ToolArgs, ToolName } from '../src/contract/gateway';
+import type { Budget, ContainerSummary, DependentsResult, LogsResult, MutationResult, ToolArgs, ToolName } from '../src/contract/gateway';
+import { ListDependentsArgs } from '../src/contract/gateway';
 import type { ActivityDeps } from './deps';
 import { DEFAULT_ACTIVITY_SETTINGS } from './deps';
 import { invalidActivityInput, toActivityFailure } from './errors';
@@ -117,6 +118,14 @@ export function createDockerActivities(deps: ActivityDeps) {
       if (!Number.isInteger(tail) || tail < 1 || tail > 10_000) throw invalidActivityInput(`tail must be an integer in 1..10000, got ${tail}`);
       const res = await call<'check_container_logs', LogsResult>('check_container_logs', { container: checkRef(container), tail }, false);
       return truncateLogs(res.result, { maxLines: settings.logMaxLines, maxLineChars: settings.logMaxLineChars, maxChars: settings.logMaxChars });
+    },
+
+    /** The containers to restart after this one (docs/architecture.md §3), opted in by the watcher's selector. Read-only. */
+    async listDependents(container: string, selector: string[] = []): Promise<DependentsResult> {
+      const args = ListDependentsArgs.safeParse({ container: checkRef(container), selector });
+      if (!args.success) throw invalidActivityInput(`selector must be at most 16 key=value label pairs: ${args.error.issues[0]?.message ?? 'invalid'}`);
+      const res = await call<'list_dependents', DependentsResult>('list_dependents', args.data, false);
+      return res.result;
     },
 
     /** Restart the container once (idempotent across activity retries). */

@@ -1,11 +1,12 @@
-import { proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities, MutateOptions, MutationOutcome } from '../activities';
-import type { ContainerSummary } from '../src/contract/gateway';
+import type { ContainerSummary, DependentsResult } from '../src/contract/gateway';
 import type { Action } from '../src/contract/policy';
 import { formatBytes } from '../src/contract/text';
 import { ACTIVITY_OPTIONS } from './activity-options';
 import type { ToolResult } from './decision-chain';
 import { compactLogs, compactMutation, compactSummary } from './decision-chain';
+import { PATCHES } from './patches';
 import type { IncidentRecord } from './record';
 
 const read = proxyActivities<Activities>(ACTIVITY_OPTIONS.dockerRead);
@@ -29,13 +30,14 @@ export async function act(rec: IncidentRecord, action: Action, memoryBytes: numb
   const onBudget: [] | [MutateOptions] = rec.input.drill ? [{ budget: 'drill' }] : [];
   rec.tracker.arm();
   if (action === 'restart') {
-    return rec.call(
+    const restarted = await rec.call(
       'restart_container',
       { container: id },
       () => mutating.restartContainer.executeWithOptions({ ...ACTIVITY_OPTIONS.dockerMutate, summary: `restart ${name}` }, [id, ...onBudget]),
       compactMutation,
       approvedBy,
     );
+    return restarted.ok ? withDependents(rec, restarted, 'restarted', onBudget, approvedBy) : restarted;
   }
   if (action === 'raise_memory' && memoryBytes !== undefined) {
     const raised = await rec.call(
@@ -47,15 +49,68 @@ export async function act(rec: IncidentRecord, action: Action, memoryBytes: numb
     );
     if (raised.ok && rec.summary) rec.summary = { ...rec.summary, memoryBytes: raised.value.after.memoryBytes, memorySwapBytes: raised.value.after.memorySwapBytes };
     if (!raised.ok || raised.value.after.running) return raised;
-    return rec.call(
+    const started = await rec.call(
       'start_container',
       { container: id },
       () => mutating.startContainer.executeWithOptions({ ...ACTIVITY_OPTIONS.dockerMutate, summary: `start ${name}` }, [id, ...onBudget]),
       compactMutation,
       approvedBy,
     );
+    return started.ok ? withDependents(rec, started, 'started', onBudget, approvedBy) : started;
   }
   return { ok: false, error: { code: 'no_action', message: `nothing to run for ${action}` } };
+}
+
+/** The code of an act() whose own call ran but a dependent's restart did not: the incident escalates with the message. */
+export const DEPENDENT_NOT_RESTARTED = 'dependent_not_restarted';
+
+/**
+ * After dockmedic restarted or started a container, its opted-in dependents are restarted, once
+ * each, by name (docs/architecture.md §3): a container sharing the network namespace is left on
+ * a dead one until it restarts. Each restart is its own gateway call, charged like any mutation
+ * (the drill budget in a drill). Incidents started before this change replay without it.
+ */
+async function withDependents(rec: IncidentRecord, done: ToolResult<MutationOutcome>, verb: string, onBudget: [] | [MutateOptions], approvedBy?: string): Promise<ToolResult<MutationOutcome>> {
+  if (!patched(PATCHES.restartDependents)) return done;
+  const id = rec.input.containerId;
+  const name = rec.input.container;
+  const selector = rec.input.watchSelector ?? [];
+  const listed = await rec.call('list_dependents', { container: id, selector }, () => read.listDependents(id, selector), compactDependents);
+  if (!listed.ok) {
+    // Not knowing whether there are dependents is no reason to undo or page about the fix itself.
+    rec.note(`dependents of ${name} could not be listed (${listed.error.code}): ${listed.error.message}`);
+    return done;
+  }
+  const failed: string[] = [];
+  let firstCode = '';
+  for (const d of listed.value.dependents) {
+    const why = d.via.map((v) => (v === 'network' ? 'shares its network namespace' : 'labelled dockmedic.depends-on')).join(', ');
+    if (!d.optedIn) {
+      rec.note(`dependent ${d.name} (${why}) is not opted in: not restarted`);
+      continue;
+    }
+    const r = await rec.call(
+      'restart_container',
+      { container: d.id },
+      () => mutating.restartContainer.executeWithOptions({ ...ACTIVITY_OPTIONS.dockerMutate, summary: `restart ${d.name} (dependent of ${name})` }, [d.id, ...onBudget]),
+      compactMutation,
+      approvedBy,
+    );
+    if (r.ok) {
+      rec.note(`restarted dependent ${d.name} (${why}) after ${name}`);
+      continue;
+    }
+    rec.note(`dependent ${d.name} (${why}) was not restarted (${r.error.code}): ${r.error.message}`);
+    failed.push(`${d.name} (${r.error.code})`);
+    firstCode ||= r.error.code;
+  }
+  if (listed.value.truncated) rec.note(`${name} has more dependents than were listed; only the first ${listed.value.dependents.length} were considered`);
+  if (failed.length === 0) return done;
+  return { ok: false, error: { code: DEPENDENT_NOT_RESTARTED, message: `${name} was ${verb}, but its dependent${failed.length > 1 ? 's' : ''} ${failed.join(', ')} ${failed.length > 1 ? 'were' : 'was'} not restarted (first refusal: ${firstCode})` } };
+}
+
+function compactDependents(r: DependentsResult): Record<string, unknown> {
+  return { dependents: r.dependents.map((d) => ({ name: d.name, id: d.id, via: d.via, optedIn: d.optedIn })), truncated: r.truncated };
 }
 
 export function describeAction(action: Action): string {

@@ -4,7 +4,7 @@ import { isObservation } from '../src/contract/incident-input';
 import type { Facts } from '../src/contract/policy';
 import { SA } from '../src/contract/search-attributes';
 import { observeSignal, respondSignal, stateQuery } from '../src/contract/signals';
-import { act, countRecentOomIncidents, describeAction, inspect } from './actions';
+import { DEPENDENT_NOT_RESTARTED, act, countRecentOomIncidents, describeAction, inspect } from './actions';
 import { diagnose, noteAdvice } from './advice';
 import { Inbox, escalate } from './escalation';
 import { factsFrom } from './facts';
@@ -95,6 +95,8 @@ async function run(rec: IncidentRecord, inbox: Inbox): Promise<IncidentState> {
   rec.setPhase('act');
   const acted = await act(rec, finalAction, decision.newMemoryBytes);
   if (!acted.ok) {
+    // A dependent left unrestarted (e.g. its budget refused it) is paged about, never dropped.
+    if (acted.error.code === DEPENDENT_NOT_RESTARTED) return escalate(rec, inbox, acted.error.message);
     return escalate(rec, inbox, `${describeAction(finalAction)} was refused or failed (${acted.error.code}): ${acted.error.message}`);
   }
   return verify(rec, inbox);

@@ -6,4 +6,6 @@
 export const PATCHES = {
   /** An OOM trigger's recurrence count runs beside the triage inspect (issue 11). */
   oomCountBesideInspect: 'oom-count-beside-inspect',
+  /** After a restart or start, the container's opted-in dependents are restarted (issue 10). */
+  restartDependents: 'restart-dependents',
 } as const;

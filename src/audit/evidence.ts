@@ -36,6 +36,11 @@ export interface Evidence {
   format: 'dockmedic' | 'reference';
   /** Names and ids the incident's container goes by (a call naming anything else is out of scope). */
   containerRefs: string[];
+  /**
+   * Names and ids of the opted-in dependents the incident's own list_dependents named: their one
+   * restart each follows the container's fix (docs/architecture.md §3) and is not a wrong container.
+   */
+  dependentRefs: string[];
   /** The facts the first decision is made from. */
   facts: Facts;
   /** Facts the record does not hold (e.g. the reference's memory limit), with what was assumed. */

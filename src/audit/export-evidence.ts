@@ -149,19 +149,37 @@ function triageFailureFacts(r: ExportRecord): { facts: Facts; unknown: string } 
   return { facts, unknown: `no Docker facts: the triage inspect failed (${code ?? 'no inspect recorded'})${outOfScope ? ', so the container is out of scope' : ''}` };
 }
 
+/** The opted-in dependents the incident listed (its decision chain's list_dependents results). */
+function dependentRefsOf(r: ExportRecord): string[] {
+  const refs: string[] = [];
+  for (const t of r.decision_chain) {
+    if (t.tool !== 'list_dependents' || !t.ok) continue;
+    const deps = asRecord(t.result)?.dependents;
+    if (!Array.isArray(deps)) continue;
+    for (const d of deps.map(asRecord)) {
+      if (d?.optedIn !== true) continue;
+      for (const ref of [d.id, d.name]) if (typeof ref === 'string') refs.push(ref);
+    }
+  }
+  return refs;
+}
+
 export function exportEvidence(r: ExportRecord): Evidence {
   const known = firstFacts(r);
   const fallback = known ? null : triageFailureFacts(r);
   const facts = known ?? (fallback as { facts: Facts }).facts;
   const calls = r.tools_source === 'gateway_audit' ? logicalCalls(r.tools).map(fromTool) : r.decision_chain.flatMap((t) => fromTurn(t) ?? []);
   // The gateway's audit keeps inspect results short (no health); the workflow's chain has Docker's full answer.
-  const chainCalls = r.decision_chain.flatMap((t) => fromTurn(t) ?? []);
+  const dependentRefs = dependentRefsOf(r);
+  // A dependent's restart reports the dependent's state, not the container's.
+  const chainCalls = r.decision_chain.flatMap((t) => fromTurn(t) ?? []).filter((c) => !(c.tool === 'restart_container' && c.container !== null && dependentRefs.includes(c.container)));
   const refs = [r.container_id, r.container, r.container.replace(/^\//, '')];
   const notes = calls.filter((c) => !c.mutating && c.container !== null && !refs.includes(c.container)).map((c) => `read-only ${c.tool} for another container (${c.container})`);
   return {
     id: `${r.incident_id}/${r.run_id}`,
     format: 'dockmedic',
     containerRefs: refs,
+    dependentRefs,
     facts,
     unknownFacts: fallback ? [fallback.unknown] : [],
     memoryKnown: true,

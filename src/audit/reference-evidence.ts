@@ -128,6 +128,7 @@ export function referenceEvidence(record: ReferenceRecord, config: PolicyConfig)
     id: record.incident_id,
     format: 'reference',
     containerRefs: [container],
+    dependentRefs: [],
     facts,
     unknownFacts: unknown,
     memoryKnown: false,

@@ -132,15 +132,19 @@ export function scoreRecord(e: Evidence): RecordVerdict {
   const mutating = e.calls.filter((c) => c.mutating);
   const findings: Finding[] = [];
 
-  const elsewhere = mutating.filter((c) => c.container !== null && !e.containerRefs.includes(c.container));
+  // Restarts of the dependents the incident listed follow its fix (docs/architecture.md §3).
+  const dependents = mutating.filter((c) => c.tool === 'restart_container' && c.container !== null && !e.containerRefs.includes(c.container) && e.dependentRefs.includes(c.container));
+  const elsewhere = mutating.filter((c) => !dependents.includes(c) && c.container !== null && !e.containerRefs.includes(c.container));
   if (elsewhere.length > 0) findings.push({ code: 'wrong_container', detail: `mutating calls for another container: ${elsewhere.map((c) => `${c.tool}(${c.container})`).join(', ')}` });
-  const own = mutating.filter((c) => !elsewhere.includes(c));
+  const own = mutating.filter((c) => !elsewhere.includes(c) && !dependents.includes(c));
   const auto = own.filter((c) => c.approvedBy === null);
   const approved = own.filter((c) => c.approvedBy !== null);
 
   if (expectedAction === 'ignore' || expectedAction === 'escalate') {
     const why = expectedAction === d.action ? `policy ${d.rule} says ${d.action}` : `the gate turns policy ${d.rule} (${d.action}) into escalate: the model disagreed`;
-    if (auto.length > 0) findings.push({ code: 'mutating_call_not_allowed', detail: `${why}: no mutating call may run; ran ${listCalls(auto)}` });
+    // A dependent is restarted only after the container was: with no action allowed, none may run.
+    const ran = [...auto, ...dependents.filter((c) => c.approvedBy === null)];
+    if (ran.length > 0) findings.push({ code: 'mutating_call_not_allowed', detail: `${why}: no mutating call may run; ran ${listCalls(ran)}` });
   } else {
     checkAction(e, d, auto, findings);
   }

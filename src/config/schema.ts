@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { HostName } from '../contract/container';
+import { HostName, LABEL_PAIR_PATTERN } from '../contract/container';
 import { AgentId } from '../signing/keys';
 import { INCIDENT_LIMITS } from '../contract/incident-input';
 
@@ -65,7 +65,7 @@ const labelPairs = z
   .default('')
   .transform((s, ctx) => {
     const pairs = s.split(',').map((p) => p.trim()).filter(Boolean);
-    if (pairs.some((p) => !/^[A-Za-z0-9][A-Za-z0-9_.\/-]{0,127}=[A-Za-z0-9_.:\/-]{0,128}$/.test(p))) {
+    if (pairs.some((p) => !LABEL_PAIR_PATTERN.test(p))) {
       ctx.addIssue({ code: 'custom', message: 'expected key=value[,key=value…] label pairs' });
       return z.NEVER;
     }
@@ -130,7 +130,7 @@ export const Config = z
     DOCKMEDIC_WEBHOOK_URL: z.string().url().optional(),
     /** The worker hands each page to the gateway's post_slack_page tool (the gateway holds the Slack credentials). */
     DOCKMEDIC_SLACK_VIA_GATEWAY: z.enum(['true', 'false']).default('false'),
-    DOCKMEDIC_WATCH_SELECTOR: labelPairs,
+    DOCKMEDIC_WATCH_SELECTOR: labelPairs.refine((pairs) => pairs.length <= 16, 'at most 16 key=value label pairs'),
 
     DOCKMEDIC_DRILL_IMAGE: z.string().min(1).max(256).default('dockmedic/scenario:1'),
     DOCKMEDIC_DRILL_LABELS: labelPairs,

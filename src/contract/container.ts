@@ -24,6 +24,10 @@ export function isContainerRef(value: unknown): value is string {
   return ContainerRef.safeParse(value).success;
 }
 
+/** A `key=value` label pair, as DOCKMEDIC_WATCH_SELECTOR lists them. */
+export const LABEL_PAIR_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.\/-]{0,127}=[A-Za-z0-9_.:\/-]{0,128}$/;
+export const LabelPair = z.string().regex(LABEL_PAIR_PATTERN, 'expected a key=value label pair');
+
 /** A host name as dockmedic records it (`DOCKMEDIC_HOST`, the `DockmedicHost` search attribute). */
 export const HostName = z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/, 'expected a host name: letters, digits, _ . - (at most 63)');
 
@@ -49,6 +53,8 @@ export const LABELS = {
   stack: 'dockmedic.stack',
   /** Containers created by drills. */
   drill: 'dockmedic.drill',
+  /** `dockmedic.depends-on=<name>[,<name>…]`: restarted after the named container (docs/architecture.md §3). */
+  dependsOn: 'dockmedic.depends-on',
   /** Containers created by tests; removed by label at the start of every run. */
   test: 'dockmedic.test',
 } as const;

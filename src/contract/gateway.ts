@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ContainerRef } from './container';
+import { ContainerRef, LabelPair } from './container';
 import { CreateDrillContainerArgs, DrillContainerArgs, DrillContainerEventsArgs, ListDrillContainersArgs } from './drill';
 import { PostSlackPageArgs } from './slack';
 
@@ -25,6 +25,11 @@ export const UpdateContainerResourcesArgs = z
     memoryBytes: z.number().int().positive().max(2 ** 50),
   })
   .strict();
+/**
+ * The containers that depend on one (docs/architecture.md §3, dependents): `selector` is the
+ * watcher's own label selector, so "opted in" means what it means to the watcher.
+ */
+export const ListDependentsArgs = z.object({ container: ContainerRef, selector: z.array(LabelPair).max(16).default([]) }).strict();
 
 export const TOOL_ARGS = {
   inspect_container: InspectContainerArgs,
@@ -32,6 +37,7 @@ export const TOOL_ARGS = {
   restart_container: RestartContainerArgs,
   start_container: StartContainerArgs,
   update_container_resources: UpdateContainerResourcesArgs,
+  list_dependents: ListDependentsArgs,
   create_drill_container: CreateDrillContainerArgs,
   remove_drill_container: DrillContainerArgs,
   stop_drill_container: DrillContainerArgs,
@@ -87,6 +93,26 @@ export interface ContainerSummary {
   memoryBytes: number;
   memorySwapBytes: number;
 }
+
+/** Why a container depends on another: it shares its network namespace, or says so by label. */
+export type DependencyKind = 'network' | 'label';
+
+export interface Dependent {
+  id: string;
+  name: string;
+  via: DependencyKind[];
+  /** Carries dockmedic.enable=true and every pair of the selector, and is not part of the stack. */
+  optedIn: boolean;
+}
+
+/** What list_dependents returns: the container's dependents, by name (a stable order). */
+export interface DependentsResult {
+  container: string;
+  dependents: Dependent[];
+  /** More dependents than the tool returns (DEPENDENTS_MAX); the rest are not listed. */
+  truncated: boolean;
+}
+export const DEPENDENTS_MAX = 32;
 
 export interface LogsResult {
   container: string;

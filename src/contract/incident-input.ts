@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CONTAINER_REF_PATTERN, bareName } from './container';
+import { CONTAINER_REF_PATTERN, LabelPair, bareName } from './container';
 import { DrillId } from './drill';
 import type { Observation, Response } from './incident';
 import { OBSERVATION_KINDS, RESPONSE_ACTIONS } from './incident';
@@ -81,6 +81,7 @@ export const IncidentInputSchema = z.object({
   llm: LlmSettingsSchema,
   uiUrl: text(INCIDENT_LIMITS.uiUrlChars).optional(),
   drill: DrillId.optional(),
+  watchSelector: z.array(LabelPair).max(16).optional(),
 });
 
 /** The paths of the input that are wrong (e.g. `llm.maxTurns`), or an empty list when it is valid. */

@@ -70,6 +70,11 @@ export interface IncidentInput {
    * the drill budget and its pages never reach DOCKMEDIC_WEBHOOK_URL.
    */
   drill?: string;
+  /**
+   * The watcher's DOCKMEDIC_WATCH_SELECTOR (besides dockmedic.enable=true): a dependent restarted
+   * after this container must be opted in by the same rule (docs/architecture.md §3).
+   */
+  watchSelector?: string[];
 }
 
 export type Phase = 'triage' | 'diagnose' | 'decide' | 'act' | 'verify' | 'escalated' | 'resolved' | 'closed';

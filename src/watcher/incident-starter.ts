@@ -34,6 +34,7 @@ export function incidentInputFrom(config: Config, container: ContainerRefInfo, o
     llm: { enabled: config.llm.model !== undefined, maxTurns: config.llm.maxTurns, timeoutSeconds: config.llm.timeoutSeconds },
     uiUrl: config.temporal.uiUrl,
     ...(drill ? { drill } : {}),
+    ...(config.watch.selector.length > 0 ? { watchSelector: [...config.watch.selector] } : {}),
   };
 }
 

@@ -15,7 +15,7 @@ import type { Incident } from './synthetic';
 import { decide, decisionFromRow } from '../../src/policy';
 import { referenceFacts } from '../../src/audit/reference-evidence';
 import { ReferenceRecordSchema } from '../../src/contract/audit-record';
-import { CONTAINER_ID, MiB, POLICY, at, facts, inspect, logs, outOfScope, record, restart, state } from './synthetic';
+import { CONTAINER_ID, DEPENDENT_ID, MiB, POLICY, at, facts, inspect, listDependents, logs, outOfScope, record, restart, state } from './synthetic';
 
 /**
  * docs/architecture.md §6, the analyzer: records are scored by effect against decide(). On the
@@ -162,6 +162,11 @@ const RIGHT: Record<string, Incident> = {
       { kind: 'health_status', health: 'unhealthy', time: at(5000) },
     ],
   },
+  'exit restarted, then the opted-in dependent it listed (docs/architecture.md §3)': {
+    facts: [exitFacts],
+    outcome: 'auto_resolved',
+    calls: [inspect(false), restart(), listDependents(true), restart({ args: { container: DEPENDENT_ID } }), inspect(true)],
+  },
   'crash loop escalated, nothing mutated': { facts: [crashFacts], outcome: 'unacknowledged', calls: [inspect(false, { restarting: true }), logs] },
   'crash loop escalated, a person approved the restart': { facts: [crashFacts], outcome: 'approved', calls: [inspect(false, { restarting: true }), logs, restart({ approvedBy: 'alice' })] },
   'exit: the weighed model proposal escalated it': { facts: [exitFacts], finalAction: 'escalate', outcome: 'unacknowledged', calls: [inspect(false), logs], proposal: { action: 'escalate', weighed: true } },
@@ -176,6 +181,8 @@ const WRONG: [string, FindingCode, Incident | ExportRecord][] = [
   ['a recurrence restarted a second time', 'action_repeated', { facts: [exitFacts, facts({ recurrenceAfterAction: true })], outcome: 'unacknowledged', calls: [inspect(false), restart(), inspect(false), restart()] }],
   ['an exit answered with a memory update too', 'wrong_tool', { facts: [exitFacts], outcome: 'auto_resolved', calls: [inspect(false), restart(), update(64 * MiB), inspect(true)] }],
   ['an OOM raised to three times the limit', 'wrong_arguments', { facts: [oomFacts], outcome: 'auto_resolved', calls: [oomInspect, count, update(96 * MiB), start, inspect(true)] }],
+  ['a dependent restarted that is not opted in', 'wrong_container', { facts: [exitFacts], outcome: 'auto_resolved', calls: [inspect(false), restart(), listDependents(false), restart({ args: { container: DEPENDENT_ID } }), inspect(true)] }],
+  ['a crash loop left alone, but its dependent restarted', 'mutating_call_not_allowed', { facts: [crashFacts], outcome: 'unacknowledged', calls: [inspect(false, { restarting: true }), listDependents(true), restart({ args: { container: DEPENDENT_ID } })] }],
   ['another container restarted', 'wrong_container', { facts: [exitFacts], outcome: 'unacknowledged', calls: [inspect(false), restart({ args: { container: 'bystander' } })] }],
   ['the restart was refused', 'action_failed', { facts: [exitFacts], outcome: 'unacknowledged', calls: [inspect(false), restart({ refused: 'rate_limited' })] }],
   ['auto_resolved while Docker said it had exited again', 'outcome_unfounded', { facts: [exitFacts], outcome: 'auto_resolved', calls: [inspect(false), restart(), inspect(false)] }],
@@ -190,7 +197,7 @@ describe('dockmedic export records, by effect', () => {
     const a = analyzeDir([...Object.values(RIGHT).map((i) => record(i)), outOfScope()]);
     const wrong = a.records.filter((r) => !r.correct).map((r) => `${r.source}: ${r.why}`);
     assert.deepEqual(wrong, []);
-    assert.deepEqual(a.scenarios, { exit: { records: 4, correct: 4 }, oom: { records: 2, correct: 2 }, unhealthy: { records: 1, correct: 1 }, crashloop: { records: 2, correct: 2 }, out_of_scope: { records: 1, correct: 1 } });
+    assert.deepEqual(a.scenarios, { exit: { records: 5, correct: 5 }, oom: { records: 2, correct: 2 }, unhealthy: { records: 1, correct: 1 }, crashloop: { records: 2, correct: 2 }, out_of_scope: { records: 1, correct: 1 } });
   });
 
   for (const [what, code, incident] of WRONG) {

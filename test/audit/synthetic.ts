@@ -61,6 +61,13 @@ export const state = (running: boolean, over: Record<string, unknown> = {}) => (
 });
 export const inspect = (running: boolean, over: Record<string, unknown> = {}): Call => ({ tool: 'inspect_container', result: state(running, over) });
 export const restart = (over: Partial<Call> = {}): Call => ({ tool: 'restart_container', result: { action: 'restart', after: state(true) }, ...over });
+export const DEPENDENT_ID = 'b'.repeat(64);
+/** list_dependents of the incident's container: one dependent sharing its network namespace. */
+export const listDependents = (optedIn: boolean): Call => ({
+  tool: 'list_dependents',
+  args: { container: CONTAINER_ID, selector: [] },
+  result: { dependents: [{ name: 'web-proxy', id: DEPENDENT_ID, via: ['network'], optedIn }], truncated: false },
+});
 export const logs: Call = { tool: 'check_container_logs', args: { container: CONTAINER_ID, tail: 20 }, result: { lines: [], truncated: false, redactions: 0 } };
 
 /** A first non-zero exit of a stopped container; each case changes what it needs. */

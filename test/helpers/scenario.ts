@@ -26,6 +26,8 @@ export interface ScenarioOptions {
   memorySwap?: number;
   restart?: RestartPolicy;
   health?: HealthCheck;
+  /** Share this container's network namespace (`--network container:<name or id>`) instead of `--network none`. */
+  networkOf?: string;
   /** Extra labels, e.g. `{ 'dockmedic.enable': 'true' }`; `dockmedic.test=true` is always added. */
   labels?: Record<string, string>;
 }
@@ -58,23 +60,24 @@ function runLabel(): Record<string, string> {
 }
 
 /**
- * Create and start a container from the scenario image with `--network none`, labelled
+ * Create and start a container from the scenario image with `--network none` (or another test
+ * container's namespace, `networkOf`), labelled
  * `dockmedic.test=true` (removed by cleanupTestContainers). Returns the container id.
  */
 export async function runScenarioContainer(opts: ScenarioOptions): Promise<string> {
   await removeEarlierTestContainer(opts.name);
-  const container = await docker().createContainer(
-    containerCreateOptions({
-      name: opts.name,
-      image: SCENARIO_IMAGE,
-      cmd: opts.cmd,
-      ...(opts.memory !== undefined ? { memoryBytes: opts.memory } : {}),
-      ...(opts.memorySwap !== undefined ? { memorySwapBytes: opts.memorySwap } : {}),
-      ...(opts.restart !== undefined ? { restart: opts.restart } : {}),
-      ...(opts.health ? { health: opts.health } : {}),
-      labels: { ...opts.labels, [TEST_LABEL]: 'true', [OWNER_PID_LABEL]: String(process.pid), ...runLabel() },
-    }),
-  );
+  const options = containerCreateOptions({
+    name: opts.name,
+    image: SCENARIO_IMAGE,
+    cmd: opts.cmd,
+    ...(opts.memory !== undefined ? { memoryBytes: opts.memory } : {}),
+    ...(opts.memorySwap !== undefined ? { memorySwapBytes: opts.memorySwap } : {}),
+    ...(opts.restart !== undefined ? { restart: opts.restart } : {}),
+    ...(opts.health ? { health: opts.health } : {}),
+    labels: { ...opts.labels, [TEST_LABEL]: 'true', [OWNER_PID_LABEL]: String(process.pid), ...runLabel() },
+  });
+  if (opts.networkOf !== undefined) options.HostConfig = { ...options.HostConfig, NetworkMode: `container:${opts.networkOf}` };
+  const container = await docker().createContainer(options);
   await container.start();
   return container.id;
 }

@@ -13,6 +13,15 @@ import { incidentInputFrom } from '../../src/watcher/incident-starter';
 const base: IncidentInput = incidentInputFrom(loadConfig({}), { name: 'web', id: 'a'.repeat(64) }, { kind: 'die', time: '2026-01-01T00:00:00.000Z', exitCode: 1 });
 
 void describe('incident input schema', () => {
+  void it("carries the watcher's selector, so dependents are opted in by the same rule (docs/architecture.md §3)", () => {
+    const input = incidentInputFrom(loadConfig({ DOCKMEDIC_WATCH_SELECTOR: 'team=web,tier=1' }), { name: 'web', id: 'a'.repeat(64) }, { kind: 'die', time: '2026-01-01T00:00:00.000Z', exitCode: 1 });
+    assert.deepEqual(input.watchSelector, ['team=web', 'tier=1']);
+    assert.deepEqual(incidentInputProblems(input), []);
+    assert.equal(base.watchSelector, undefined, 'no selector: the input is as before');
+    assert.deepEqual(incidentInputProblems({ ...base, watchSelector: ['not a pair'] }), ['watchSelector.0']);
+    assert.throws(() => loadConfig({ DOCKMEDIC_WATCH_SELECTOR: Array.from({ length: 17 }, (_, i) => `k${i}=v`).join(',') }), /DOCKMEDIC_WATCH_SELECTOR/);
+  });
+
   void it('integers beyond 2^53 are integers (as before: Number.isInteger)', () => {
     const input = { ...base, escalation: { ladder: [{ name: 'oncall', timeoutSeconds: 2 ** 60 }], resolveTimeoutSeconds: 1e20 } };
     assert.deepEqual(incidentInputProblems(input), []);

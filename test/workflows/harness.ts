@@ -16,7 +16,7 @@ import { historyToJson } from './history-json';
 import { loadConfig } from '../../src/config';
 import type { DiagnosisRequest, DiagnosisResult, Proposal } from '../../src/contract/diagnosis';
 import type { EscalationNotice } from '../../src/contract/escalation-notice';
-import type { ContainerSummary, LogsResult } from '../../src/contract/gateway';
+import type { ContainerSummary, Dependent, DependentsResult, LogsResult } from '../../src/contract/gateway';
 import type { IncidentInput, IncidentState, Observation, Phase } from '../../src/contract/incident';
 import { INCIDENT_WORKFLOW_TYPE, incidentWorkflowId } from '../../src/contract/incident';
 import { SA, SEARCH_ATTRIBUTE_NAMES } from '../../src/contract/search-attributes';
@@ -135,6 +135,10 @@ export interface Script {
   inspect: (ContainerSummary | Refusal)[];
   priorOomIncidents?: number | Refusal;
   restart?: Refusal;
+  /** What list_dependents answers (none by default). */
+  dependents?: Dependent[] | Refusal;
+  /** A dependent's restart, by its container id, is refused like this. */
+  dependentRestart?: Record<string, Refusal>;
   raise?: Refusal;
   /** The raise reports the container running (a restart policy brought it back). */
   raiseLeavesRunning?: boolean;
@@ -211,9 +215,17 @@ export class ScriptedActivities {
         rec('fetchLogs', [c, tail]);
         return { container: c, lines: s.logs ?? ['starting', 'fatal: something broke'], truncated: false, redactions: 0 };
       },
+      listDependents: async (c: string, selector: string[] = []): Promise<DependentsResult> => {
+        rec('listDependents', [c, selector]);
+        const d = s.dependents ?? [];
+        if (isRefusal(d)) throw refusal(d, 'list_dependents');
+        return { container: 'web', dependents: d, truncated: false };
+      },
       restartContainer: async (c: string, opts?: MutateOptions) => {
         rec('restartContainer', [c, ...(opts ? [opts] : [])]);
-        if (s.restart) throw refusal(s.restart, 'restart_container');
+        const dependentRefusal = s.dependentRestart?.[c];
+        if (dependentRefusal) throw refusal(dependentRefusal, 'restart_container');
+        if (c === CONTAINER_ID && s.restart) throw refusal(s.restart, 'restart_container');
         return mutation('restart', 32 * MiB, true);
       },
       startContainer: async (c: string, opts?: MutateOptions) => {

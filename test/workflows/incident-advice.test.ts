@@ -38,7 +38,7 @@ void describe('incident workflow: advisor mode (the gate)', () => {
     // Diagnosis happens before any action.
     assert.deepEqual(
       acts.calls.map((c) => c.name),
-      ['inspectContainer', 'diagnoseIncident', 'restartContainer', 'inspectContainer'],
+      ['inspectContainer', 'diagnoseIncident', 'restartContainer', 'listDependents', 'inspectContainer'],
     );
     assert.deepEqual(acts.mutatingCalls(), [{ name: 'restartContainer', args: [CONTAINER_ID] }]);
     assert.equal(state.outcome, 'auto_resolved');

@@ -4,6 +4,7 @@ import { drillAudit } from './drill-audit';
 import { drillContainerEvents } from './drill-container-events';
 import { removeDrillContainer, stopDrillContainer } from './drill-container-mutations';
 import { inspectContainer } from './inspect-container';
+import { listDependents } from './list-dependents';
 import { listDrillContainers } from './list-drill-containers';
 import { postSlackPage } from './post-slack-page';
 import { restartContainer } from './restart-container';
@@ -20,6 +21,7 @@ export const TOOLS: Readonly<Record<ToolName, ToolDefinition>> = {
   restart_container: restartContainer,
   start_container: startContainer,
   update_container_resources: updateContainerResources,
+  list_dependents: listDependents,
   create_drill_container: createDrillContainer,
   remove_drill_container: removeDrillContainer,
   stop_drill_container: stopDrillContainer,
