@@ -22,7 +22,7 @@ function alert(labels: Record<string, string>, status: 'firing' | 'resolved' = '
   return {
     status,
     labels: { alertname: 'ContainerDown', severity: 'critical', ...labels },
-    annotations: { summary: `container ${labels.container ?? '?'} is down` },
+    annotations: { summary: `container ${labels.container ?? '?'} is down` } as Record<string, string>,
     startsAt: new Date(Date.now() - 60_000).toISOString(),
     endsAt: status === 'resolved' ? new Date().toISOString() : '0001-01-01T00:00:00Z',
     generatorURL: 'http://prometheus.example:9090/graph?g0.expr=up+%3D%3D+0',
