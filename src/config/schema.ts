@@ -96,6 +96,12 @@ export const Config = z
     DOCKMEDIC_INTAKE_PORT: port(7802),
     DOCKMEDIC_METRICS_HOST: z.string().default('127.0.0.1'),
     DOCKMEDIC_METRICS_PORT: optionalPort,
+    DOCKMEDIC_INTAKE_TOKEN_FILE: z.string().min(1).optional(),
+    DOCKMEDIC_INTAKE_CONTAINER_LABEL: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, 'expected a Prometheus label name').default('container'),
+    DOCKMEDIC_INTAKE_MAX_BODY_BYTES: int(256 * 1024, 1024),
+    DOCKMEDIC_HEARTBEAT_URL: z.string().url().optional(),
+    DOCKMEDIC_HEARTBEAT_INTERVAL_SECONDS: int(60, 1),
+    DOCKMEDIC_HEARTBEAT_POLLER_MAX_AGE_SECONDS: int(75, 1),
     DOCKMEDIC_GATEWAY_KEYS_FILE: z.string().optional(),
     DOCKMEDIC_AGENT_KEY_FILE: z.string().optional(),
     DOCKMEDIC_AUDIT_FILE: z.string().optional(),
@@ -172,6 +178,21 @@ export const Config = z
        * (docs/architecture.md §9). `up` and `watcher` serve /metrics on the listener above.
        */
       workerMetrics: env.DOCKMEDIC_METRICS_PORT === undefined ? null : { host: env.DOCKMEDIC_METRICS_HOST, port: env.DOCKMEDIC_METRICS_PORT },
+      /** `POST /alertmanager` on that listener (docs/architecture.md §1): bearer token file, the label naming the container, body limit. */
+      intake: {
+        tokenFile: env.DOCKMEDIC_INTAKE_TOKEN_FILE ?? join(state, 'keys', 'intake-token'),
+        containerLabel: env.DOCKMEDIC_INTAKE_CONTAINER_LABEL,
+        maxBodyBytes: env.DOCKMEDIC_INTAKE_MAX_BODY_BYTES,
+      },
+      /**
+       * The healer watching itself: `/healthz` and the heartbeat ping. A worker "answers" when it
+       * polled the task queue within pollerMaxAgeSeconds (an idle long poll lasts about a minute).
+       */
+      heartbeat: {
+        url: env.DOCKMEDIC_HEARTBEAT_URL,
+        intervalSeconds: env.DOCKMEDIC_HEARTBEAT_INTERVAL_SECONDS,
+        pollerMaxAgeSeconds: env.DOCKMEDIC_HEARTBEAT_POLLER_MAX_AGE_SECONDS,
+      },
       dockerSocket: env.DOCKER_SOCKET,
       gateway: {
         host: env.DOCKMEDIC_GATEWAY_HOST,

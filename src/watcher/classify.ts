@@ -40,6 +40,17 @@ export function watchedLabels(selector: readonly string[]): string[] {
   return ['dockmedic.enable=true', ...selector];
 }
 
+/** Whether a container's labels match this watcher's Docker filter (`watchedLabels`) and opt-in: the same containers the event stream delivers. */
+export function isWatched(labels: Record<string, string>, selector: readonly string[]): boolean {
+  return (
+    isOptedIn(labels) &&
+    watchedLabels(selector).every((pair) => {
+      const eq = pair.indexOf('=');
+      return labels[pair.slice(0, eq)] === pair.slice(eq + 1);
+    })
+  );
+}
+
 export function isOptedIn(labels: Record<string, string>): boolean {
   return labels['dockmedic.enable'] === 'true' && labels['dockmedic.stack'] === undefined;
 }

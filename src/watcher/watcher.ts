@@ -38,6 +38,8 @@ export class Watcher {
   private readonly log: (record: Record<string, unknown>) => void;
   private stream: Readable | null = null;
   private stopped = false;
+  /** Whether an event stream is subscribed right now (the heartbeat and /healthz report it). */
+  private live = false;
   private lastEventSeconds: number | null = null;
   private queue: Promise<void> = Promise.resolve();
   private connectedOnce!: Promise<void>;
@@ -61,6 +63,16 @@ export class Watcher {
     await this.connectedOnce;
   }
 
+  /** True while Docker's event stream is subscribed: failures are being heard (docs/architecture.md §1). */
+  get eventStreamLive(): boolean {
+    return this.live && !this.stopped && this.stream !== null && !this.stream.destroyed;
+  }
+
+  /** The incident start path, shared with the Alertmanager intake (one way in, one workflow id). */
+  get incidents(): IncidentStarter {
+    return this.starter;
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     this.stream?.destroy();
@@ -80,15 +92,18 @@ export class Watcher {
         this.stream = stream;
         this.lastEventSeconds ??= since;
         this.log({ msg: 'subscribed to docker events', since });
+        this.live = true;
         this.markConnected();
         backoffMs = 250;
         await this.reconcile();
         await this.consume(stream);
+        this.live = false;
         if (!this.stopped) {
           this.log({ msg: 'docker event stream ended; reconnecting' });
           this.opts.metrics?.watcherReconnect();
         }
       } catch (err) {
+        this.live = false;
         if (this.stopped) break;
         this.log({ msg: 'docker event stream failed; reconnecting', error: (err as Error).message, backoffMs });
         this.opts.metrics?.watcherReconnect();

@@ -31,10 +31,15 @@ export interface E2eStack {
   watcher: Spawned;
   /** Start a fresh worker process (after killing the old one). */
   restartWorker(): Promise<void>;
+  /** Kill the worker (as a crash would); `startWorker` starts a new one. */
+  stopWorker(): Promise<void>;
+  startWorker(): Promise<void>;
+  /** The watcher's listener (intake, /healthz), from its "watcher started" line. */
+  listenerUrl(): string;
   /** Kill the watcher; `startWatcher` starts a new one. */
   killWatcher(): Promise<void>;
-  /** Start a watcher; `extraEnv` over the run's (e.g. a deliberately wrong policy). */
-  startWatcher(extraEnv?: NodeJS.ProcessEnv): Promise<void>;
+  /** Start a watcher; `extraEnv` over the run's (e.g. a deliberately wrong policy); `args` after `watcher`. */
+  startWatcher(extraEnv?: NodeJS.ProcessEnv, args?: string[]): Promise<void>;
   incidentId(container: string): string;
   audit(): AuditRecord[];
   close(): Promise<void>;
@@ -101,9 +106,20 @@ export async function startE2eStack(extraEnv: NodeJS.ProcessEnv = {}, opts: { ga
       return watcher;
     },
     killWatcher: () => watcher.stop('SIGKILL'),
-    startWatcher: async (extraEnv = {}) => {
-      watcher = spawnDockmedic(`watcher-${runId}`, ['watcher'], { ...env, ...extraEnv });
+    startWatcher: async (extraEnv = {}, args = []) => {
+      watcher = spawnDockmedic(`watcher-${runId}`, ['watcher', ...args], { ...env, ...extraEnv });
       await watcher.waitFor(/watcher started/);
+    },
+    stopWorker: () => worker.stop('SIGKILL'),
+    startWorker: async () => {
+      worker = spawnDockmedic(`worker-${runId}`, ['worker'], env);
+      await worker.waitFor(/worker started/, 60_000);
+    },
+    listenerUrl: () => {
+      const line = watcher.output().split('\n').reverse().find((l) => l.includes('"watcher started"'));
+      const url = line ? (JSON.parse(line) as { listener?: string }).listener : undefined;
+      if (!url) throw new Error(`the watcher logged no listener URL in its "watcher started" line; output:\n${watcher.output().slice(-2000)}`);
+      return url;
     },
     restartWorker: async () => {
       await worker.stop('SIGKILL');

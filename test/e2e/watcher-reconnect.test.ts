@@ -104,7 +104,9 @@ describe('watcher: the Docker event stream drops', { timeout: 120_000 }, () => {
   it('reconnects and opens the incident for a failure that happened while the stream was down', async () => {
     await waitUntil('the watcher to hold an event stream', async () => proxy.connections > 0, 10_000);
     assert.equal(await reconnects(), 0, 'no reconnect counted while the stream holds');
+    assert.equal(watcher.eventStreamLive, true, 'live while subscribed (what /healthz and the heartbeat report)');
     proxy.cut();
+    await waitUntil('the watcher to notice the stream is gone', async () => !watcher.eventStreamLive, 10_000);
     const name = `${runId}-during-outage`;
     const id = await runScenarioContainer({ name, cmd: 'exit 7', labels: { 'dockmedic.enable': 'true' } });
     await waitUntil('the container to exit', async () => (await docker().getContainer(id).inspect()).State.Status === 'exited', 10_000);
@@ -113,6 +115,7 @@ describe('watcher: the Docker event stream drops', { timeout: 120_000 }, () => {
     await assert.rejects(client.workflow.getHandle(workflowId).describe(), 'no incident while the watcher cannot hear Docker');
 
     proxy.restore();
+    await waitUntil('the stream to be live again', async () => watcher.eventStreamLive, 30_000);
     const desc = await waitUntil('the incident to be opened after the reconnect', async () => client.workflow.getHandle(workflowId).describe(), 30_000);
     assert.equal(desc.status.name, 'RUNNING');
     const history = await client.workflow.getHandle(workflowId).fetchHistory();

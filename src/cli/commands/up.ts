@@ -5,6 +5,7 @@ import { startGateway } from '../../gateway/start';
 import { createLog, onShutdownSignal } from '../../runtime/log';
 import { connectTemporal } from '../../runtime/temporal';
 import { startServiceListener } from '../../runtime/service-listener';
+import { mountWatcherSide } from '../../runtime/watcher-side';
 import { startWorker } from '../../runtime/worker';
 import { Watcher } from '../../watcher';
 import { mountMetrics } from '../../metrics/metrics-endpoint';
@@ -41,9 +42,11 @@ export function registerUp(program: Command): void {
       await watcher.start();
       const listener = await startServiceListener({ ...config.listener, log });
       mountMetrics(listener, metrics);
+      const side = mountWatcherSide({ listener, watcher, docker, client, config, log: createLog('watcher') });
       log({ msg: 'dockmedic up', host: config.host, gateway: gateway.url, listener: listener.url, temporal: config.temporal.address, ui: config.temporal.uiUrl, taskQueue: config.temporal.taskQueue, mode: config.llm.model ? `advisor (${config.llm.model})` : 'policy' });
       process.stdout.write(`dockmedic is up on ${config.host}\n  gateway      ${gateway.url}\n  listener     ${listener.url}\n  Temporal UI  ${config.temporal.uiUrl}\n  mode         ${config.llm.model ? `advisor (${config.llm.model}); the policy decides` : 'policy (no model configured)'}\n`);
       const stop = async () => {
+        side.stop();
         await listener.close();
         await watcher.stop();
         await worker.shutdown();

@@ -4,6 +4,7 @@ import { loadConfig } from '../../config';
 import { createLog, onShutdownSignal } from '../../runtime/log';
 import { connectTemporal } from '../../runtime/temporal';
 import { startServiceListener } from '../../runtime/service-listener';
+import { mountWatcherSide } from '../../runtime/watcher-side';
 import { startWorker } from '../../runtime/worker';
 import { Watcher } from '../../watcher';
 import { mountMetrics } from '../../metrics/metrics-endpoint';
@@ -43,13 +44,16 @@ export function registerWorkerAndWatcher(program: Command): void {
       const log = createLog('watcher');
       const metrics = new ProcessMetrics();
       const client = await connectTemporal(config);
-      const watcher = new Watcher({ docker: new Docker({ socketPath: config.dockerSocket }), temporal: client, config, reconcileWindowSeconds: opts.reconcileWindow, log, metrics });
+      const docker = new Docker({ socketPath: config.dockerSocket });
+      const watcher = new Watcher({ docker, temporal: client, config, reconcileWindowSeconds: opts.reconcileWindow, log, metrics });
       await watcher.start();
       const listener = await startServiceListener({ ...config.listener, log });
       mountMetrics(listener, metrics);
+      const side = mountWatcherSide({ listener, watcher, docker, client, config, log });
       log({ msg: 'watcher started', host: config.host, taskQueue: config.temporal.taskQueue, listener: listener.url });
       await new Promise<void>((resolve) =>
         onShutdownSignal(async () => {
+          side.stop();
           await listener.close();
           await watcher.stop();
           await client.connection.close();
