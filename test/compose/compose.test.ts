@@ -153,6 +153,30 @@ void describe('docker-compose.yml', () => {
     }
   });
 
+  void test('the Slack secrets reach the gateway only; the worker pages through it', () => {
+    const SLACK_SECRETS = ['DOCKMEDIC_SLACK_SIGNING_SECRET', 'DOCKMEDIC_SLACK_BOT_TOKEN', 'DOCKMEDIC_SLACK_WEBHOOK_URL'];
+    for (const key of SLACK_SECRETS) assert.ok(env('gateway').has(key), `the gateway reads ${key}`);
+    for (const name of Object.keys(compose.services)) {
+      if (name === 'gateway') continue;
+      for (const key of SLACK_SECRETS) assert.ok(!env(name).has(key), `${name} must not see ${key}`);
+    }
+    assert.ok(env('worker').has('DOCKMEDIC_SLACK_VIA_GATEWAY'));
+  });
+
+  void test("the watcher's listener (intake, /healthz, /metrics) and the worker's /metrics are published on loopback, on the ports they listen on", () => {
+    const listens = (name: string, hostKey: string, portKey: string) => {
+      assert.equal(env(name).get(hostKey), '0.0.0.0', `${name} listens beyond its own loopback so the published port reaches it`);
+      const port = env(name).get(portKey);
+      assert.deepEqual(ports(name), [{ hostIp: '127.0.0.1', hostPort: port, containerPort: port }], name);
+    };
+    listens('watcher', 'DOCKMEDIC_INTAKE_HOST', 'DOCKMEDIC_INTAKE_PORT');
+    listens('worker', 'DOCKMEDIC_METRICS_HOST', 'DOCKMEDIC_METRICS_PORT');
+    const token = env('watcher').get('DOCKMEDIC_INTAKE_TOKEN_FILE') ?? '';
+    const volume = mounts('watcher').find((m) => token.startsWith(`${m.target}/`));
+    assert.ok(volume && compose.volumes && volume.source in compose.volumes, "the intake token lives in a named volume of the watcher's");
+    assert.notEqual(volume.readOnly, true, 'the watcher makes the token on first start');
+  });
+
   void test('worker and watcher reach Temporal at temporal:7233; the UI does too', () => {
     for (const name of ['worker', 'watcher', 'temporal-ui']) assert.equal(env(name).get('TEMPORAL_ADDRESS'), 'temporal:7233', name);
     const args = argv(service('temporal').command).join(' ');
