@@ -1,6 +1,7 @@
 import { patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities, MutateOptions, MutationOutcome } from '../activities';
 import type { ContainerSummary, DependentsResult } from '../src/contract/gateway';
+import type { EarlierIncident } from '../src/contract/incident';
 import type { Action } from '../src/contract/policy';
 import { formatBytes } from '../src/contract/text';
 import { ACTIVITY_OPTIONS } from './activity-options';
@@ -132,6 +133,18 @@ export function countRecentOomIncidents(rec: IncidentRecord): Promise<ToolResult
     { host, container, windowSeconds: policy.oomRecurrenceWindowSeconds },
     () => visibility.countRecentOomIncidents(host, container, policy.oomRecurrenceWindowSeconds, runId),
     (n) => n,
+  );
+}
+
+/** This container's incidents a person (or nobody) closed within the quiet period, latest first (this run excluded). */
+export function listQuietPeriodIncidents(rec: IncidentRecord, windowSeconds: number): Promise<ToolResult<EarlierIncident[]>> {
+  const { host, container } = rec.input;
+  const runId = workflowInfo().runId;
+  return rec.call(
+    'list_quiet_period_incidents',
+    { host, container, windowSeconds },
+    () => visibility.listQuietPeriodIncidents(host, container, windowSeconds, runId),
+    (list) => list.map((e) => `${e.runId}:${e.failure}:${e.outcome}`),
   );
 }
 

@@ -46,13 +46,18 @@ export class Inbox {
     for (;;) {
       const remaining = deadline - Date.now();
       if (this.pending.length === 0 && remaining <= 0) return null;
-      if (!(await condition(() => this.pending.length > 0, Math.max(remaining, 1), { summary }))) return null;
+      if (!(await condition(() => this.pending.length > 0 || this.rec.tracker.gone !== null, Math.max(remaining, 1), { summary }))) return null;
+      // The container is gone: nobody's answer is needed any more (escalate closes the incident).
+      if (this.rec.tracker.gone !== null) return null;
       const r = this.pending.shift() as Response;
       if (accepted.includes(r.action)) return r;
       this.rec.note(`${r.action} by ${r.by} ignored: waiting for ${accepted.join(' | ')}`);
     }
   }
 }
+
+/** How long the first page waits for a removal that may follow the death it is about. */
+const GONE_GRACE_MS = 2000;
 
 /**
  * Page people up the ladder until someone answers (docs/architecture.md §3). Notifications are
@@ -69,8 +74,15 @@ export async function escalate(rec: IncidentRecord, inbox: Inbox, reason: string
   const evidence = [...evidenceLines(rec.facts, rec.summary), ...(await logEvidence(rec))];
   const answerable: ResponseAction[] = remedy.action === 'escalate' ? ['reject', 'acknowledge', 'resolve'] : ['approve', 'reject', 'acknowledge', 'resolve'];
   const ladder = input.escalation.ladder;
+  // `docker rm -f` and compose's recreate kill a container just before removing it: a death that
+  // is really its end must not page (docs/architecture.md §3), so the first page waits briefly.
+  // The wait is taken out of the first level's time: the ladder's later levels keep their times.
+  const escalatedAt = Date.now();
+  if (rec.tracker.goneAware && (await condition(() => rec.tracker.gone !== null, GONE_GRACE_MS, { summary: 'removed or replaced?' }))) return closeGone(rec);
+  const graceSeconds = (Date.now() - escalatedAt) / 1000;
 
   for (const [i, level] of ladder.entries()) {
+    if (rec.tracker.gone) return closeGone(rec);
     rec.st.pendingEscalation = { level: i + 1, levelName: level.name, since: now(), waitingFor: answerable, proposedAction: remedy.action, reason };
     rec.setDetails();
     page(rec, {
@@ -93,7 +105,7 @@ export async function escalate(rec: IncidentRecord, inbox: Inbox, reason: string
       ...(input.drill ? { drill: input.drill } : {}),
       ...(rec.adviceNotice ? { advice: rec.adviceNotice } : {}),
     });
-    const answer = await inbox.waitFor(answerable, level.timeoutSeconds, `waiting for ${level.name} (level ${i + 1})`);
+    const answer = await inbox.waitFor(answerable, i === 0 ? Math.max(level.timeoutSeconds - graceSeconds, 1) : level.timeoutSeconds, `waiting for ${level.name} (level ${i + 1})`);
     if (answer === null) {
       rec.note(`no answer from ${level.name} within ${level.timeoutSeconds}s`);
       continue;
@@ -106,14 +118,28 @@ export async function escalate(rec: IncidentRecord, inbox: Inbox, reason: string
     rec.note(`acknowledged by ${answer.by}; waiting up to ${input.escalation.resolveTimeoutSeconds}s for resolve, approve or reject`);
     rec.setDetails();
     const decided = await inbox.waitFor(waitingFor, input.escalation.resolveTimeoutSeconds, `acknowledged by ${answer.by}`);
+    if (rec.tracker.gone) return closeGone(rec);
     if (decided === null) {
       rec.note(`acknowledged by ${answer.by} but not resolved within ${input.escalation.resolveTimeoutSeconds}s`);
       return rec.close('unacknowledged');
     }
     return answered(rec, decided, remedy);
   }
+  if (rec.tracker.gone) return closeGone(rec);
   rec.note(`no answer after the last escalation level (${ladder.length})`);
   return rec.close('unacknowledged');
+}
+
+/** The container was removed or replaced under its name: closed without a page (docs/architecture.md §3). */
+export function closeGone(rec: IncidentRecord): IncidentState {
+  const gone = rec.tracker.gone;
+  const newId = gone?.containerId !== rec.input.containerId ? gone?.containerId : undefined;
+  rec.note(
+    newId !== undefined && gone
+      ? `the container was replaced under its name (now ${newId.slice(0, 12)}, at ${gone.time}): this incident ends; the new container gets its own`
+      : `the container was removed${gone ? ` at ${gone.time}` : ''}: nothing left to fix`,
+  );
+  return rec.close('container_gone');
 }
 
 async function answered(rec: IncidentRecord, answer: Response, remedy: Remedy): Promise<IncidentState> {

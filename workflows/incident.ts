@@ -1,12 +1,12 @@
 import { condition, patched, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
-import type { IncidentInput, IncidentState } from '../src/contract/incident';
+import type { EarlierIncident, IncidentInput, IncidentState } from '../src/contract/incident';
 import { isObservation } from '../src/contract/incident-input';
-import type { Facts } from '../src/contract/policy';
+import type { Decision, Facts } from '../src/contract/policy';
 import { SA } from '../src/contract/search-attributes';
 import { observeSignal, respondSignal, stateQuery } from '../src/contract/signals';
-import { DEPENDENT_NOT_RESTARTED, act, countRecentOomIncidents, describeAction, inspect } from './actions';
+import { DEPENDENT_NOT_RESTARTED, act, countRecentOomIncidents, describeAction, inspect, listQuietPeriodIncidents } from './actions';
 import { diagnose, noteAdvice } from './advice';
-import { Inbox, escalate } from './escalation';
+import { Inbox, closeGone, escalate } from './escalation';
 import { factsFrom } from './facts';
 import { validateInput } from './input';
 import { PATCHES } from './patches';
@@ -21,7 +21,8 @@ import { containerGone, decide, decisionFromRow, gate, recurrenceDecision, uncer
  */
 export async function incidentWorkflow(input: IncidentInput): Promise<IncidentState> {
   validateInput(input);
-  const tracker = new ObservationTracker();
+  // Incidents started before container_gone existed keep reading foreign and destroy events as before.
+  const tracker = new ObservationTracker(patched(PATCHES.containerGone) ? input.containerId : null);
   const rec = new IncidentRecord(input, tracker);
   const inbox = new Inbox(rec);
   // The trigger also arrives as signalWithStart's signal: adding it first makes that a duplicate.
@@ -48,6 +49,9 @@ async function run(rec: IncidentRecord, inbox: Inbox): Promise<IncidentState> {
   // activity: as a local one, observations signalled while it runs would reach the workflow only
   // after it had decided.) Incidents started before this change replay the old way.
   const earlyCount = tracker.oomSeen && patched(PATCHES.oomCountBesideInspect) ? countRecentOomIncidents(rec) : null;
+  // The quiet period's memory is read beside the inspect too: it adds no time before an action.
+  const quietSeconds = input.drill ? 0 : (input.escalation.repageQuietSeconds ?? 0);
+  const earlier = quietSeconds > 0 && patched(PATCHES.quietPeriod) ? listQuietPeriodIncidents(rec, quietSeconds) : null;
   const inspected = await inspect(rec);
   if (!inspected.ok) return triageFailed(rec, inbox, inspected.error);
   rec.summary = inspected.value;
@@ -63,6 +67,13 @@ async function run(rec: IncidentRecord, inbox: Inbox): Promise<IncidentState> {
   let decision = decide(facts, input.policy);
   if (countError && decision.failure === 'oom') {
     decision = uncertain(`OOM killed, but past OOM incidents could not be counted (${countError.code}): escalating rather than guessing`, 'oom');
+  }
+
+  if (earlier && decision.action !== 'ignore') {
+    // A lookup that fails pages as usual: silence needs a reason, a page does not.
+    const listed = await earlier;
+    const held = listed.ok ? listed.value.find((e) => e.failure === decision.failure) : undefined;
+    if (held) return quietPeriod(rec, decision, held, quietSeconds);
   }
 
   // An ignore decision never reaches the model; otherwise this is where it advises.
@@ -103,6 +114,21 @@ async function run(rec: IncidentRecord, inbox: Inbox): Promise<IncidentState> {
 }
 
 /**
+ * The same failure of the same container again, soon after a person (or nobody) already had it:
+ * recorded and visible, linked to the earlier run, but neither paged nor acted on
+ * (docs/architecture.md §3). A different failure is not held back.
+ */
+function quietPeriod(rec: IncidentRecord, decision: Decision, earlier: EarlierIncident, quietSeconds: number): IncidentState {
+  rec.st.quietAfter = earlier;
+  rec.setDecision(decision, 'ignore');
+  rec.note(
+    `quiet period: the same failure (${earlier.failure}) closed ${earlier.outcome} at ${earlier.closedAt} in run ${earlier.runId}, less than ${quietSeconds}s ago; ` +
+      `the policy's ${decision.action} is recorded, nothing is done and nobody is paged (DOCKMEDIC_REPAGE_QUIET_SECONDS)`,
+  );
+  return rec.close('suppressed');
+}
+
+/**
  * The fix must hold for the stabilisation window: a durable timer plus `observe` signals. A
  * failure inside the window, or a final state that is not running (and healthy when the
  * container has a health check), is a recurrence.
@@ -110,17 +136,21 @@ async function run(rec: IncidentRecord, inbox: Inbox): Promise<IncidentState> {
 async function verify(rec: IncidentRecord, inbox: Inbox): Promise<IncidentState> {
   rec.setPhase('verify');
   const windowSeconds = rec.input.policy.stabilizationSeconds;
-  const recurred = await condition(() => rec.tracker.recurrence !== null, windowSeconds * 1000, {
+  const recurred = await condition(() => rec.tracker.recurrence !== null || rec.tracker.gone !== null, windowSeconds * 1000, {
     summary: `stabilisation window (${windowSeconds}s)`,
   });
+  if (rec.tracker.gone) return closeGone(rec);
   if (recurred && rec.tracker.recurrence) {
     // Facts after a recurrence come from Docker again (e.g. the limit we just raised).
     const current = await inspect(rec);
+    // `docker rm -f` and a recreate kill the container first: its death is its end, not a recurrence.
+    if (isGone(rec, current)) return closeGone(rec);
     if (current.ok) rec.summary = current.value;
     return onRecurrence(rec, inbox, `observed ${describeObservation(rec.tracker.recurrence)}`);
   }
 
   const final = await inspect(rec);
+  if (isGone(rec, final)) return closeGone(rec);
   if (!final.ok) return escalate(rec, inbox, `the fix could not be verified: inspect failed (${final.error.code}): ${final.error.message}`);
   rec.summary = final.value;
   const s = final.value;
@@ -130,6 +160,12 @@ async function verify(rec: IncidentRecord, inbox: Inbox): Promise<IncidentState>
   rec.setPhase('resolved');
   rec.note(`held for ${windowSeconds}s: running${s.health ? `, ${s.health}` : ''}`);
   return rec.close('auto_resolved');
+}
+
+/** The container was removed or replaced: Docker says so, or the watcher did (only in incidents that know about it). */
+function isGone(rec: IncidentRecord, inspected: { ok: boolean; error?: { code: string } }): boolean {
+  if (!rec.tracker.goneAware) return false;
+  return rec.tracker.gone !== null || (!inspected.ok && inspected.error?.code === 'container_not_found');
 }
 
 /** A failure after dockmedic acted: never a second action, escalate (docs/architecture.md §2). */

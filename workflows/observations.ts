@@ -50,14 +50,35 @@ export class ObservationTracker {
   lastDie: Observation | null = null;
   /** The first failure observed after `arm()`: a recurrence. */
   recurrence: Observation | null = null;
+  /**
+   * The container was removed, or an event came from another container under the same name (it
+   * was recreated): nothing left for this incident to fix or page about (docs/architecture.md §3).
+   */
+  gone: Observation | null = null;
   private armed = false;
   /** Docker time (ms) of the latest failure known before arming; nothing at or before it recurs. */
   private armedAfter = Number.NEGATIVE_INFINITY;
   private latestFailureMs = Number.NEGATIVE_INFINITY;
   private readonly seen = new Set<string>();
 
+  /**
+   * `containerId`: the incident's container; observations about another id, and destroy events,
+   * mean it is gone. null: an incident that predates this, which reads them as before.
+   */
+  constructor(private readonly containerId: string | null = null) {}
+
+  get goneAware(): boolean {
+    return this.containerId !== null;
+  }
+
   /** Returns false for a duplicate. */
   add(o: Observation): boolean {
+    const foreign = o.containerId !== undefined && this.containerId !== null && o.containerId !== this.containerId;
+    if (this.goneAware && (foreign || o.kind === 'destroy')) {
+      // Another container's failure is not this incident's recurrence: only its end.
+      this.gone ??= o;
+      return true;
+    }
     const key = `${o.kind}|${o.time}|${o.exitCode ?? ''}|${o.health ?? ''}|${o.operatorStop ?? ''}`;
     if (this.seen.has(key)) return false;
     if (this.seen.size < 10_000) this.seen.add(key);

@@ -8,4 +8,8 @@ export const PATCHES = {
   oomCountBesideInspect: 'oom-count-beside-inspect',
   /** After a restart or start, the container's opted-in dependents are restarted (issue 10). */
   restartDependents: 'restart-dependents',
+  /** A removed or replaced container ends its incident as container_gone (issue 12). */
+  containerGone: 'container-gone',
+  /** Within the quiet period the same failure neither pages nor acts (issue 12). */
+  quietPeriod: 'quiet-period',
 } as const;

@@ -133,6 +133,7 @@ export const Config = z
     DOCKMEDIC_STABILIZATION_SECONDS: int(120, 1),
     DOCKMEDIC_LADDER: ladder('oncall-primary:300,oncall-secondary:600,engineering-manager:900'),
     DOCKMEDIC_RESOLVE_TIMEOUT_SECONDS: int(4 * 3600, 1),
+    DOCKMEDIC_REPAGE_QUIET_SECONDS: int(3600, 0),
     DOCKMEDIC_WEBHOOK_URL: z.string().url().optional(),
     /** The worker hands each page to the gateway's post_slack_page tool (the gateway holds the Slack credentials). */
     DOCKMEDIC_SLACK_VIA_GATEWAY: z.enum(['true', 'false']).default('false'),
@@ -243,6 +244,7 @@ export const Config = z
       escalation: {
         ladder: env.DOCKMEDIC_LADDER,
         resolveTimeoutSeconds: env.DOCKMEDIC_RESOLVE_TIMEOUT_SECONDS,
+        repageQuietSeconds: env.DOCKMEDIC_REPAGE_QUIET_SECONDS,
         webhookUrl: env.DOCKMEDIC_WEBHOOK_URL,
         slackViaGateway: env.DOCKMEDIC_SLACK_VIA_GATEWAY === 'true',
       },

@@ -13,7 +13,7 @@ import { ACTIONS, FAILURE_KINDS } from './policy';
 
 export const AUDIT_RECORD_FORMAT = 'dockmedic.audit/v1';
 
-const OUTCOMES = ['auto_resolved', 'escalated', 'resolved_by_human', 'rejected', 'approved', 'unacknowledged', 'ignored', 'failed'] as const;
+const OUTCOMES = ['auto_resolved', 'escalated', 'resolved_by_human', 'rejected', 'approved', 'unacknowledged', 'ignored', 'failed', 'container_gone', 'suppressed'] as const;
 
 /** One turn of the reference format's decision chain; the role labels are unreliable there. */
 export const ChainTurnSchema = z.object({

@@ -34,6 +34,7 @@ export const ObservationSchema = z.object({
   health: health.optional(),
   deathsInWindow: integer.optional(),
   operatorStop: z.boolean().optional(),
+  containerId: z.string().regex(CONTAINER_REF_PATTERN).optional(),
 });
 
 /** A person's answer as `respond` sends it. */
@@ -77,6 +78,7 @@ export const IncidentInputSchema = z.object({
       .array(z.object({ name: text(INCIDENT_LIMITS.ladderLevelName.max).refine((s) => s.length > 0, 'expected a name'), timeoutSeconds: wholeSeconds }))
       .min(1),
     resolveTimeoutSeconds: wholeSeconds,
+    repageQuietSeconds: z.number().int().min(0).max(30 * 86_400).optional(),
   }),
   llm: LlmSettingsSchema,
   uiUrl: text(INCIDENT_LIMITS.uiUrlChars).optional(),

@@ -14,7 +14,7 @@ export function incidentWorkflowId(host: string, containerName: string): string 
   return `incident-${host}-${bareName(containerName)}`;
 }
 
-export const OBSERVATION_KINDS = ['die', 'oom', 'health_status', 'kill', 'stop', 'restart', 'start', 'reconcile', 'crashloop'] as const;
+export const OBSERVATION_KINDS = ['die', 'oom', 'health_status', 'kill', 'stop', 'restart', 'start', 'reconcile', 'crashloop', 'destroy'] as const;
 
 /** A Docker event about the incident's container, as seen by the watcher. */
 export interface Observation {
@@ -27,6 +27,11 @@ export interface Observation {
   deathsInWindow?: number;
   /** A kill/stop by an operator preceded this death. */
   operatorStop?: boolean;
+  /**
+   * The container the event was about. Names are reused (`docker compose up` recreates a
+   * container under its name): an event about another id means the incident's container is gone.
+   */
+  containerId?: string;
 }
 
 export const RESPONSE_ACTIONS = ['approve', 'reject', 'acknowledge', 'resolve'] as const;
@@ -49,6 +54,12 @@ export interface EscalationLevel {
 export interface EscalationSettings {
   ladder: EscalationLevel[];
   resolveTimeoutSeconds: number;
+  /**
+   * Quiet period (docs/architecture.md §3): within this many seconds after an incident of the
+   * same container closed unacknowledged, rejected or resolved by a person, an incident of the
+   * same failure neither pages nor acts. Absent (incidents started before it existed) or 0: off.
+   */
+  repageQuietSeconds?: number;
 }
 
 /** Start arguments of an incident; the policy in force is recorded with it in history. */
@@ -79,7 +90,7 @@ export interface IncidentInput {
 
 export type Phase = 'triage' | 'diagnose' | 'decide' | 'act' | 'verify' | 'escalated' | 'resolved' | 'closed';
 
-export type Outcome = 'auto_resolved' | 'escalated' | 'resolved_by_human' | 'rejected' | 'approved' | 'unacknowledged' | 'ignored' | 'failed';
+export type Outcome = 'auto_resolved' | 'escalated' | 'resolved_by_human' | 'rejected' | 'approved' | 'unacknowledged' | 'ignored' | 'failed' | 'container_gone' | 'suppressed';
 
 /** One tool call made for the incident, for the decision chain. */
 export interface ToolCallRecord {
@@ -138,4 +149,18 @@ export interface IncidentState {
   pendingEscalation?: { level: number; levelName: string; since: string; waitingFor: ResponseAction[]; proposedAction: Action; reason: string };
   responses: Response[];
   notes: string[];
+  /** Set when the quiet period held this incident back: the earlier run a person (or nobody) already had. */
+  quietAfter?: EarlierIncident;
 }
+
+/** A closed incident of the same container, as Temporal visibility lists it. */
+export interface EarlierIncident {
+  workflowId: string;
+  runId: string;
+  failure: string;
+  outcome: string;
+  closedAt: string;
+}
+
+/** The outcomes after which the same failure is not paged again within the quiet period. */
+export const QUIET_AFTER_OUTCOMES = ['unacknowledged', 'rejected', 'resolved_by_human'] as const;

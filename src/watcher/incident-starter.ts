@@ -30,7 +30,12 @@ export function incidentInputFrom(config: Config, container: ContainerRefInfo, o
     trigger: observation,
     // A drill has its own short stabilisation window and ladder: the catalogue runs in minutes.
     policy: drill ? { ...config.policy, stabilizationSeconds: config.drill.stabilizationSeconds } : config.policy,
-    escalation: { ladder: drill ? config.drill.ladder : config.escalation.ladder, resolveTimeoutSeconds: config.escalation.resolveTimeoutSeconds },
+    escalation: {
+      ladder: drill ? config.drill.ladder : config.escalation.ladder,
+      resolveTimeoutSeconds: config.escalation.resolveTimeoutSeconds,
+      // A drill runs its scenario every time: it is never held back by a quiet period.
+      ...(drill || config.escalation.repageQuietSeconds === 0 ? {} : { repageQuietSeconds: config.escalation.repageQuietSeconds }),
+    },
     llm: { enabled: config.llm.model !== undefined, maxTurns: config.llm.maxTurns, timeoutSeconds: config.llm.timeoutSeconds },
     uiUrl: config.temporal.uiUrl,
     ...(drill ? { drill } : {}),
@@ -40,9 +45,13 @@ export function incidentInputFrom(config: Config, container: ContainerRefInfo, o
 
 /** Opens incidents (one per container, by signalWithStart) and forwards observations to open ones. */
 export class IncidentStarter {
+  /** The container id of the incident this watcher last opened or signalled, by container name. */
+  private readonly openedFor = new Map<string, string>();
+
   constructor(
     private readonly client: Client,
     private readonly config: Config,
+    private readonly replacedWaitMs = 15_000,
   ) {}
 
   workflowId(name: string): string {
@@ -52,6 +61,38 @@ export class IncidentStarter {
   /** Start the container's incident, or signal it when one is already open. Returns the workflow id. */
   async open(container: ContainerRefInfo, observation: Observation): Promise<string> {
     const workflowId = this.workflowId(container.name);
+    const known = this.openedFor.get(container.name) === container.id;
+    await this.signalWithStart(workflowId, container, observation);
+    // Known here: the same container as last time, no lookup. Otherwise (first sight since this
+    // watcher started, or a new id under the name) the signal may have gone to an incident of an
+    // earlier container of that name, recreated since (docker compose up): that incident takes the
+    // foreign id as its end and closes as container_gone (docs/architecture.md §3); once it has,
+    // the same observation opens the new container's own incident.
+    if (!known && (await this.heldByAnother(workflowId, container.id))) {
+      if (await this.closedWithin(workflowId, this.replacedWaitMs)) await this.signalWithStart(workflowId, container, observation);
+    }
+    this.openedFor.set(container.name, container.id);
+    return workflowId;
+  }
+
+  /** Whether the latest incident under this id is about another container (its memo says which). */
+  private async heldByAnother(workflowId: string, containerId: string): Promise<boolean> {
+    const desc = await this.client.workflow.getHandle(workflowId).describe();
+    const heldBy = (desc.memo as { containerId?: unknown } | undefined)?.containerId;
+    // Incidents opened before the memo existed cannot say: they are taken to be this container's, as before.
+    return typeof heldBy === 'string' && heldBy !== containerId;
+  }
+
+  private async closedWithin(workflowId: string, ms: number): Promise<boolean> {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      if ((await this.client.workflow.getHandle(workflowId).describe()).status.name !== 'RUNNING') return true;
+      if (Date.now() >= deadline) return false;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  private async signalWithStart(workflowId: string, container: ContainerRefInfo, observation: Observation): Promise<void> {
     const input = incidentInputFrom(this.config, container, observation);
     await this.client.workflow.signalWithStart(INCIDENT_WORKFLOW_TYPE, {
       workflowId,
@@ -60,6 +101,8 @@ export class IncidentStarter {
       signal: observeSignal,
       signalArgs: [observation],
       workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+      // Which container this run is about: names are reused, ids are not.
+      memo: { containerId: container.id },
       typedSearchAttributes: [
         { key: SA.container, value: container.name },
         { key: SA.host, value: this.config.host },
@@ -67,7 +110,6 @@ export class IncidentStarter {
       ],
       staticSummary: `${observation.kind} on ${container.name} (${this.config.host})`,
     });
-    return workflowId;
   }
 
   /** Whether this container has an incident (open, or started at or after `sinceIso`). */

@@ -4,7 +4,7 @@ import { createInterface } from 'node:readline';
 import type { Client } from '@temporalio/client';
 import type { Config } from '../config';
 import type { ContainerEvent, Verdict } from './classify';
-import { EventClassifier, toContainerEvent, watchedLabels } from './classify';
+import { EventClassifier, isOptedIn, toContainerEvent, watchedLabels } from './classify';
 import { IncidentStarter } from './incident-starter';
 import { findMissedFailures } from './reconcile';
 import { createLog } from '../runtime/log';
@@ -147,13 +147,17 @@ export class Watcher {
   private async classifyAndAct(ev: ContainerEvent): Promise<Verdict> {
     const action = ev.action.split(':')[0] ?? '';
     if (!WATCHED.has(action)) return { kind: 'drop', reason: 'not watched' };
+    const container = { id: ev.id, name: ev.name, labels: ev.attributes };
     if (action === 'destroy') {
       this.classifier.forget(ev.id);
+      // An open incident of a removed container closes as container_gone, without a page.
+      if (isOptedIn(ev.attributes)) await this.starter.forward(container, { kind: 'destroy', time: new Date(ev.timeMs).toISOString(), containerId: ev.id });
       return { kind: 'drop', reason: 'destroyed' };
     }
     const restartPolicy = action === 'die' ? await this.restartPolicyOf(ev.id) : undefined;
-    const verdict = this.classifier.classify(ev, restartPolicy);
-    const container = { id: ev.id, name: ev.name, labels: ev.attributes };
+    const classified = this.classifier.classify(ev, restartPolicy);
+    // Every observation names its container: a recreated container (same name, new id) ends the old one's incident.
+    const verdict: Verdict = classified.kind === 'drop' ? classified : { ...classified, observation: { ...classified.observation, containerId: ev.id } };
     if (verdict.kind === 'open') {
       const workflowId = await this.starter.open(container, verdict.observation);
       // Times for the latency benchmark's stages (docs/architecture.md §3): read, then signalWithStart answered.
@@ -179,7 +183,7 @@ export class Watcher {
     for (const m of missed) {
       // A failure that already has an incident (open or closed since) was not missed.
       if (await this.starter.hasIncidentSince(m.name, m.observation.time)) continue;
-      await this.starter.open({ id: m.id, name: m.name, labels: m.labels }, m.observation);
+      await this.starter.open({ id: m.id, name: m.name, labels: m.labels }, { ...m.observation, containerId: m.id });
       this.log({ msg: 'reconciled missed failure', container: m.name });
     }
     return missed.length;

@@ -17,7 +17,7 @@ import { loadConfig } from '../../src/config';
 import type { DiagnosisRequest, DiagnosisResult, Proposal } from '../../src/contract/diagnosis';
 import type { EscalationNotice } from '../../src/contract/escalation-notice';
 import type { ContainerSummary, Dependent, DependentsResult, LogsResult } from '../../src/contract/gateway';
-import type { IncidentInput, IncidentState, Observation, Phase } from '../../src/contract/incident';
+import type { EarlierIncident, IncidentInput, IncidentState, Observation, Phase } from '../../src/contract/incident';
 import { INCIDENT_WORKFLOW_TYPE, incidentWorkflowId } from '../../src/contract/incident';
 import { SA, SEARCH_ATTRIBUTE_NAMES } from '../../src/contract/search-attributes';
 import { observeSignal, stateQuery } from '../../src/contract/signals';
@@ -134,6 +134,8 @@ export interface Script {
   /** Answers of inspect, in order; the last one repeats. */
   inspect: (ContainerSummary | Refusal)[];
   priorOomIncidents?: number | Refusal;
+  /** What the quiet period's visibility lookup lists (nothing by default). */
+  earlierIncidents?: EarlierIncident[] | Refusal;
   restart?: Refusal;
   /** What list_dependents answers (none by default). */
   dependents?: Dependent[] | Refusal;
@@ -243,6 +245,12 @@ export class ScriptedActivities {
         const p = s.priorOomIncidents ?? 0;
         if (isRefusal(p)) throw refusal(p, 'count_recent_oom_incidents');
         return p;
+      },
+      listQuietPeriodIncidents: async (host: string, name: string, windowSeconds: number, runId: string) => {
+        rec('listQuietPeriodIncidents', [host, name, windowSeconds, runId]);
+        const e = s.earlierIncidents ?? [];
+        if (isRefusal(e)) throw refusal(e, 'list_quiet_period_incidents');
+        return e;
       },
       diagnoseIncident: async (req: DiagnosisRequest): Promise<DiagnosisResult> => {
         rec('diagnoseIncident', [req]);
