@@ -140,7 +140,14 @@ export function scoreRecord(e: Evidence): RecordVerdict {
   const auto = own.filter((c) => c.approvedBy === null);
   const approved = own.filter((c) => c.approvedBy !== null);
 
-  if (expectedAction === 'ignore' || expectedAction === 'escalate') {
+  if (e.outcome === 'suppressed') {
+    // The quiet period (docs/architecture.md §3): the decision is recorded, nothing may run.
+    const ran = [...auto, ...dependents];
+    if (ran.length > 0) findings.push({ code: 'mutating_call_not_allowed', detail: `held back by the quiet period: no mutating call may run; ran ${listCalls(ran)}` });
+  } else if (e.outcome === 'container_gone') {
+    // Removed or replaced mid-incident: whatever ran before is judged, the missing rest is not.
+    if (auto.filter((c) => ACTION_TOOLS[expectedAction]?.main === c.tool).length > 1) findings.push({ code: 'action_repeated', detail: `policy ${d.rule}: the container's action ran more than once before it went away` });
+  } else if (expectedAction === 'ignore' || expectedAction === 'escalate') {
     const why = expectedAction === d.action ? `policy ${d.rule} says ${d.action}` : `the gate turns policy ${d.rule} (${d.action}) into escalate: the model disagreed`;
     // A dependent is restarted only after the container was: with no action allowed, none may run.
     const ran = [...auto, ...dependents.filter((c) => c.approvedBy === null)];
@@ -149,7 +156,7 @@ export function scoreRecord(e: Evidence): RecordVerdict {
     checkAction(e, d, auto, findings);
   }
   checkApproved(e, d, approved, findings);
-  checkOutcome(e, d, expectedAction, findings);
+  if (e.outcome !== 'suppressed' && e.outcome !== 'container_gone') checkOutcome(e, d, expectedAction, findings);
 
   const ranOk = mutating.filter((c) => c.ok === true);
   const expectedText = expectedAction === 'raise_memory' && d.newMemoryBytes ? `raise_memory to ${d.newMemoryBytes} bytes` : expectedAction;

@@ -25,6 +25,8 @@ export type IncidentDetail = IncidentSummary & {
   pendingEscalation?: IncidentState['pendingEscalation'] | null;
   observations?: IncidentState['observations'];
   notes?: string[];
+  /** The earlier run the quiet period held this incident back after (docs/architecture.md §3). */
+  quietAfter?: IncidentState['quietAfter'] | null;
   uiUrl: string;
 };
 
@@ -46,6 +48,7 @@ export async function incidentDetail(client: Client, config: Config, id: string)
     pendingEscalation: state.pendingEscalation ?? null,
     observations: state.observations,
     notes: state.notes,
+    quietAfter: state.quietAfter ?? null,
     uiUrl,
   };
   return { detail, state, summary, note, uiUrl };

@@ -112,12 +112,16 @@ export class IncidentStarter {
     });
   }
 
-  /** Whether this container has an incident (open, or started at or after `sinceIso`). */
-  async hasIncidentSince(name: string, sinceIso: string): Promise<boolean> {
+  /**
+   * Whether this container has an incident (open, or started at or after `sinceIso`). With
+   * `containerId`, an incident about an earlier container of the same name does not count.
+   */
+  async hasIncidentSince(name: string, sinceIso: string, containerId?: string): Promise<boolean> {
     const id = this.workflowId(name).replace(/'/g, '');
     const query = `WorkflowId = '${id}' AND (ExecutionStatus = 'Running' OR StartTime >= '${new Date(sinceIso).toISOString()}')`;
     const { count } = await this.client.workflow.count(query);
-    return count > 0;
+    if (count === 0) return false;
+    return containerId === undefined || !(await this.heldByAnother(id, containerId));
   }
 
   /** Signal the container's open incident; false when there is none. */

@@ -182,7 +182,7 @@ export class Watcher {
     const missed = await findMissedFailures(this.opts.docker, this.opts.reconcileWindowSeconds ?? 3600, this.opts.config.watch.selector);
     for (const m of missed) {
       // A failure that already has an incident (open or closed since) was not missed.
-      if (await this.starter.hasIncidentSince(m.name, m.observation.time)) continue;
+      if (await this.starter.hasIncidentSince(m.name, m.observation.time, m.id)) continue;
       await this.starter.open({ id: m.id, name: m.name, labels: m.labels }, { ...m.observation, containerId: m.id });
       this.log({ msg: 'reconciled missed failure', container: m.name });
     }

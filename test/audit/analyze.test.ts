@@ -171,12 +171,16 @@ const RIGHT: Record<string, Incident> = {
   'crash loop escalated, a person approved the restart': { facts: [crashFacts], outcome: 'approved', calls: [inspect(false, { restarting: true }), logs, restart({ approvedBy: 'alice' })] },
   'exit: the weighed model proposal escalated it': { facts: [exitFacts], finalAction: 'escalate', outcome: 'unacknowledged', calls: [inspect(false), logs], proposal: { action: 'escalate', weighed: true } },
   'exit: a proposal that was not weighed changes nothing': { facts: [exitFacts], outcome: 'auto_resolved', calls: [inspect(false), restart(), inspect(true)], proposal: { action: 'ignore', weighed: false } },
+  'exit held back by the quiet period: recorded, nothing done (docs/architecture.md §3)': { facts: [exitFacts], finalAction: 'ignore', outcome: 'suppressed', calls: [inspect(false)] },
+  'exit restarted, then the container was removed mid-verification': { facts: [exitFacts], outcome: 'container_gone', calls: [inspect(false), restart()] },
 };
 
 const WRONG: [string, FindingCode, Incident | ExportRecord][] = [
   ['a crash loop restarted', 'mutating_call_not_allowed', { facts: [crashFacts], outcome: 'unacknowledged', calls: [inspect(false, { restarting: true }), restart()] }],
   ['a weighed escalation restarted anyway', 'mutating_call_not_allowed', { facts: [exitFacts], finalAction: 'escalate', outcome: 'auto_resolved', calls: [inspect(false), restart(), inspect(true)], proposal: { action: 'escalate', weighed: true } }],
   ['an out-of-scope container restarted', 'mutating_call_not_allowed', { ...outOfScope(), tools: [...outOfScope().tools, { name: 'restart_container', arguments: { container: CONTAINER_ID }, verdict: 'allowed', code: null, result: null, time: '2026-05-03T17:00:05.000Z', replayed: false, mutating: true, approved_by: null, idempotency_key: null }] }],
+  ['a restart inside the quiet period', 'mutating_call_not_allowed', { facts: [exitFacts], finalAction: 'ignore', outcome: 'suppressed', calls: [inspect(false), restart()] }],
+  ['restarted twice before the container was removed', 'action_repeated', { facts: [exitFacts], outcome: 'container_gone', calls: [inspect(false), restart(), restart()] }],
   ['a first exit not restarted', 'action_missing', { facts: [exitFacts], outcome: 'unacknowledged', calls: [inspect(false), logs] }],
   ['a recurrence restarted a second time', 'action_repeated', { facts: [exitFacts, facts({ recurrenceAfterAction: true })], outcome: 'unacknowledged', calls: [inspect(false), restart(), inspect(false), restart()] }],
   ['an exit answered with a memory update too', 'wrong_tool', { facts: [exitFacts], outcome: 'auto_resolved', calls: [inspect(false), restart(), update(64 * MiB), inspect(true)] }],
@@ -197,7 +201,7 @@ describe('dockmedic export records, by effect', () => {
     const a = analyzeDir([...Object.values(RIGHT).map((i) => record(i)), outOfScope()]);
     const wrong = a.records.filter((r) => !r.correct).map((r) => `${r.source}: ${r.why}`);
     assert.deepEqual(wrong, []);
-    assert.deepEqual(a.scenarios, { exit: { records: 5, correct: 5 }, oom: { records: 2, correct: 2 }, unhealthy: { records: 1, correct: 1 }, crashloop: { records: 2, correct: 2 }, out_of_scope: { records: 1, correct: 1 } });
+    assert.deepEqual(a.scenarios, { exit: { records: 7, correct: 7 }, oom: { records: 2, correct: 2 }, unhealthy: { records: 1, correct: 1 }, crashloop: { records: 2, correct: 2 }, out_of_scope: { records: 1, correct: 1 } });
   });
 
   for (const [what, code, incident] of WRONG) {

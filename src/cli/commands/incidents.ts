@@ -20,6 +20,10 @@ function renderState(state: IncidentState, uiUrl: string): string {
   out.push(`container  ${state.container} (${state.containerId.slice(0, 12)}) on ${state.host}`);
   out.push(`phase      ${state.phase}${state.outcome ? `   outcome ${state.outcome}` : ''}`);
   out.push(`started    ${state.startedAt}${state.closedAt ? `   closed ${state.closedAt}` : ''}`);
+  if (state.quietAfter) {
+    const q = state.quietAfter;
+    out.push('', 'quiet period (not paged, nothing done)', `  after    ${q.workflowId} run ${q.runId}`, `  which    ${q.failure}, closed ${q.outcome} at ${q.closedAt}`);
+  }
   if (d) {
     out.push('', 'decision');
     out.push(`  failure  ${d.failure}`, `  rule     ${d.rule}`, `  action   ${d.action}${d.newMemoryBytes ? ` (memory → ${d.newMemoryBytes} bytes)` : ''}`, `  why      ${d.reason}`);

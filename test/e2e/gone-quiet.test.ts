@@ -1,0 +1,147 @@
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { Server } from 'node:http';
+import { after, before, describe, it } from 'node:test';
+import { docker } from '../helpers/stack';
+import { runScenarioContainer } from '../helpers/scenario';
+import type { E2eStack } from './harness';
+import { closedIncident, incidentPhase, mutatingCallsFor, runCli, startE2eStack, waitUntil } from './harness';
+import type { IncidentDetail } from '../../src/cli/incident-detail';
+import type { IncidentState } from '../../src/contract/incident';
+
+/**
+ * Staying quiet when there is nothing to page about (docs/architecture.md §3), on the real stack:
+ * a crash loop that Docker keeps restarting pages once, not once per incident; a container
+ * removed while its incident is open closes it as container_gone without a page; a container
+ * recreated under the same name gets its own incident and is remediated.
+ */
+let stack: E2eStack;
+let hook: Server;
+/** Every page the (real) webhook received, as its JSON body. */
+const pages: { text?: string }[] = [];
+
+before(async () => {
+  hook = createServer((req, res) => {
+    let body = '';
+    req.on('data', (d: Buffer) => (body += d.toString()));
+    req.on('end', () => {
+      pages.push(JSON.parse(body) as { text?: string });
+      res.writeHead(200).end('ok');
+    });
+  });
+  await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
+  const addr = hook.address();
+  const port = typeof addr === 'object' && addr ? addr.port : 0;
+  stack = await startE2eStack({
+    DOCKMEDIC_WEBHOOK_URL: `http://127.0.0.1:${port}/hook`,
+    // One short level: an unanswered escalation closes within seconds.
+    DOCKMEDIC_LADDER: 'level-1:3',
+    DOCKMEDIC_STABILIZATION_SECONDS: '6',
+  });
+});
+
+after(async () => {
+  await stack?.close();
+  await new Promise<void>((r) => hook.close(() => r()));
+});
+
+/** Every run of this container's incident id, oldest first, with its final state when closed. */
+async function runsOf(name: string): Promise<{ runId: string; status: string; state?: IncidentState }[]> {
+  const id = stack.incidentId(name);
+  const runs: { runId: string; status: string; state?: IncidentState }[] = [];
+  for await (const info of stack.client.workflow.list({ query: `WorkflowId = '${id}'` })) runs.push({ runId: info.runId, status: info.status.name });
+  runs.reverse();
+  for (const r of runs) {
+    if (r.status === 'COMPLETED') r.state = (await stack.client.workflow.getHandle(id, r.runId).result()) as IncidentState;
+  }
+  return runs;
+}
+
+/** Pages about this container's incidents (the incident id is in every page). */
+const pagesAbout = (name: string) => pages.filter((p) => (p.text ?? '').includes(stack.incidentId(name))).length;
+
+void describe('quiet period and containers that go away', () => {
+  void it('a crash loop under --restart on-failure:10 pages once, however many incidents it opens', async () => {
+    const name = `${stack.runId}-loop`;
+    await runScenarioContainer({ name, cmd: 'sleep 1; exit 3', restart: 'on-failure:10', labels: { 'dockmedic.enable': 'true' } });
+    // The first incident escalates and, unanswered, closes; Docker keeps restarting the container.
+    // Every later death inside the quiet period opens an incident that is recorded, not paged.
+    const runs = await waitUntil(
+      'the first incident to close and two more to be held back by the quiet period',
+      async () => {
+        const r = await runsOf(name);
+        return r.filter((x) => x.state?.outcome === 'suppressed').length >= 2 && r[0]?.state?.outcome === 'unacknowledged' ? r : null;
+      },
+      120_000,
+      1000,
+    );
+    await docker().getContainer(name).remove({ force: true });
+    const first = runs[0]?.state;
+    assert.equal(first?.outcome, 'unacknowledged');
+    for (const r of runs.slice(1).filter((x) => x.state)) {
+      assert.equal(r.state?.outcome, 'suppressed', `run ${r.runId}: ${JSON.stringify(r.state?.notes)}`);
+      assert.equal(r.state?.quietAfter?.runId, runs[0]?.runId, 'linked to the run that was paged');
+      assert.deepEqual(r.state?.decisionChain.filter((c) => c.tool !== 'inspect_container' && c.tool !== 'list_quiet_period_incidents').map((c) => c.tool), [], 'nothing done');
+    }
+    assert.equal(pagesAbout(name), 1, 'one page for the whole crash loop');
+    // `incidents show` of the latest run says why it was held back, and after which run.
+    const latest = (await runsOf(name)).at(-1);
+    assert.equal(latest?.state?.outcome, 'suppressed');
+    const shown = runCli(stack, ['incidents', 'show', stack.incidentId(name), '--json']);
+    assert.equal(shown.code, 0, shown.stderr);
+    const detail = JSON.parse(shown.stdout) as IncidentDetail;
+    assert.equal(detail.quietAfter?.runId, runs[0]?.runId);
+    assert.equal(detail.outcome, 'suppressed');
+    assert.deepEqual(mutatingCallsFor(stack.audit(), name), { restart_container: 0, start_container: 0, update_container_resources: 0 });
+  });
+
+  void it('a container removed while its incident is open closes it as container_gone, and nobody is paged', async () => {
+    const name = `${stack.runId}-removed`;
+    // Fails once; the restart would hold. It is removed while the fix is being verified.
+    await runScenarioContainer({ name, cmd: '[ -f /ran ] && exec sleep 300; touch /ran; exit 7', labels: { 'dockmedic.enable': 'true' } });
+    const id = stack.incidentId(name);
+    await waitUntil('the restart to be under verification', async () => (await incidentPhase(stack.client, id)) === 'verify', 30_000);
+    await docker().getContainer(name).remove({ force: true });
+    const state = await closedIncident(stack.client, id, 30_000);
+    assert.equal(state.outcome, 'container_gone', JSON.stringify(state.notes));
+    // A page would have been sent within the level's 3 s had the kill been taken for a recurrence.
+    await new Promise((r) => setTimeout(r, 4000));
+    assert.equal(pagesAbout(name), 0);
+    assert.equal(mutatingCallsFor(stack.audit(), name).restart_container, 1);
+  });
+
+  void it('a container recreated under the same name while its incident waits for a person gets its own incident and is remediated', async () => {
+    const name = `${stack.runId}-recreated`;
+    // A long first level: the old incident is still waiting for a person when the name is reused.
+    const waiting = { DOCKMEDIC_LADDER: 'level-1:120' };
+    await stack.killWatcher();
+    await stack.startWatcher(waiting);
+    const oldId = await runScenarioContainer({ name, cmd: 'exit 7', labels: { 'dockmedic.enable': 'true' } });
+    const id = stack.incidentId(name);
+    // Restarted once, failed again: escalated, waiting for a person.
+    await waitUntil('the old container’s incident to escalate', async () => (await incidentPhase(stack.client, id)) === 'escalated', 30_000);
+    const oldRun = (await stack.client.workflow.getHandle(id).describe()).runId;
+    // What `docker compose up` does on a change: the watcher is down meanwhile, so the old
+    // incident never hears of the removal and the new container's failure reaches its id first.
+    await stack.killWatcher();
+    await docker().getContainer(name).remove({ force: true });
+    const newId = await runScenarioContainer({ name, cmd: '[ -f /ran ] && exec sleep 300; touch /ran; exit 7', labels: { 'dockmedic.enable': 'true' } });
+    await waitUntil('the new container to exit', async () => (await docker().getContainer(newId).inspect()).State.Status === 'exited', 10_000);
+    await stack.startWatcher(waiting);
+
+    const old = (await stack.client.workflow.getHandle(id, oldRun).result()) as IncidentState;
+    assert.equal(old.outcome, 'container_gone', JSON.stringify(old.notes));
+    assert.equal(old.containerId, oldId);
+    const fresh = await waitUntil('the new container’s own incident to close', async () => {
+      const runs = await runsOf(name);
+      return runs.find((r) => r.runId !== oldRun && r.state?.containerId === newId)?.state;
+    }, 60_000, 500);
+    assert.equal(fresh.outcome, 'auto_resolved', JSON.stringify(fresh.notes));
+    const info = await docker().getContainer(newId).inspect();
+    assert.equal(info.State.Running, true, 'the new container is running');
+    const restarts = stack.audit().filter((r) => r.tool === 'restart_container' && r.verdict === 'allowed' && !r.replayed);
+    assert.equal(restarts.filter((r) => r.target?.id === newId).length, 1, 'the new container was restarted once');
+    assert.equal(restarts.filter((r) => r.target?.id === oldId).length, 1, 'the old one only by its own incident');
+    await docker().getContainer(name).remove({ force: true });
+  });
+});
