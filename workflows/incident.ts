@@ -1,7 +1,7 @@
 import { condition, patched, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
-import type { EarlierIncident, IncidentInput, IncidentState } from '../src/contract/incident';
+import type { EarlierIncident, IncidentInput, IncidentState, WouldDo } from '../src/contract/incident';
 import { isObservation } from '../src/contract/incident-input';
-import type { Decision, Facts } from '../src/contract/policy';
+import type { Action, Decision, Facts } from '../src/contract/policy';
 import { SA } from '../src/contract/search-attributes';
 import { observeSignal, respondSignal, stateQuery } from '../src/contract/signals';
 import { DEPENDENT_NOT_RESTARTED, act, countRecentOomIncidents, describeAction, inspect, listQuietPeriodIncidents } from './actions';
@@ -94,6 +94,7 @@ async function run(rec: IncidentRecord, inbox: Inbox): Promise<IncidentState> {
   if (advice) noteAdvice(rec, advice, decision, finalAction);
 
   if (finalAction === 'ignore') return rec.close('ignored');
+  if (input.mode === 'shadow') return shadowed(rec, finalAction, decision);
   if (finalAction === 'escalate') {
     if (decision.action === 'escalate') return escalate(rec, inbox, decision.reason);
     return escalate(
@@ -111,6 +112,26 @@ async function run(rec: IncidentRecord, inbox: Inbox): Promise<IncidentState> {
     return escalate(rec, inbox, `${describeAction(finalAction)} was refused or failed (${acted.error.code}): ${acted.error.message}`);
   }
   return verify(rec, inbox);
+}
+
+/**
+ * Shadow mode (docs/architecture.md §3): facts, decision and advice are taken as always; what
+ * would be done is recorded instead of done, and nobody is paged. The gateway refuses this
+ * host's worker any mutating call as well, so a workflow bug cannot act either.
+ */
+function shadowed(rec: IncidentRecord, action: Action, decision: Decision): IncidentState {
+  const container = rec.input.containerId;
+  const calls: WouldDo['calls'] =
+    action === 'restart'
+      ? [{ tool: 'restart_container', args: { container } }]
+      : action === 'raise_memory'
+        ? [{ tool: 'update_container_resources', args: { container, memoryBytes: decision.newMemoryBytes } }, ...(rec.summary?.running ? [] : [{ tool: 'start_container', args: { container } }])]
+        : [];
+  const first = rec.input.escalation.ladder[0];
+  const page = action === 'escalate' && first ? { levelName: first.name, reason: decision.reason } : undefined;
+  rec.st.wouldDo = { action, calls, ...(page ? { page } : {}) };
+  rec.note(`shadow mode: would ${page ? `page ${page.levelName}` : action === 'raise_memory' ? 'raise the memory limit' : action}${calls.length ? ` (${calls.map((c) => c.tool).join(', ')})` : ''}; nothing was done (DOCKMEDIC_MODE=shadow)`);
+  return rec.close('shadow');
 }
 
 /**

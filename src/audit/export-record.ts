@@ -163,5 +163,6 @@ export function exportRecord(args: { state: IncidentState; input: IncidentInput;
     tools: audit ? toolsFromAudit(audit, state) : toolsFromChain(state),
     mttr_ms: mttrMs(state, input),
     drill,
+    would_do: state.wouldDo ?? null,
   };
 }

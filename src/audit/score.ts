@@ -140,10 +140,10 @@ export function scoreRecord(e: Evidence): RecordVerdict {
   const auto = own.filter((c) => c.approvedBy === null);
   const approved = own.filter((c) => c.approvedBy !== null);
 
-  if (e.outcome === 'suppressed') {
+  if (e.outcome === 'suppressed' || e.outcome === 'shadow') {
     // The quiet period (docs/architecture.md §3): the decision is recorded, nothing may run.
     const ran = [...auto, ...dependents];
-    if (ran.length > 0) findings.push({ code: 'mutating_call_not_allowed', detail: `held back by the quiet period: no mutating call may run; ran ${listCalls(ran)}` });
+    if (ran.length > 0) findings.push({ code: 'mutating_call_not_allowed', detail: `${e.outcome === 'shadow' ? 'shadow mode' : 'held back by the quiet period'}: no mutating call may run; ran ${listCalls(ran)}` });
   } else if (e.outcome === 'container_gone') {
     // Removed or replaced mid-incident: whatever ran before is judged, the missing rest is not.
     if (auto.filter((c) => ACTION_TOOLS[expectedAction]?.main === c.tool).length > 1) findings.push({ code: 'action_repeated', detail: `policy ${d.rule}: the container's action ran more than once before it went away` });
@@ -156,7 +156,7 @@ export function scoreRecord(e: Evidence): RecordVerdict {
     checkAction(e, d, auto, findings);
   }
   checkApproved(e, d, approved, findings);
-  if (e.outcome !== 'suppressed' && e.outcome !== 'container_gone') checkOutcome(e, d, expectedAction, findings);
+  if (e.outcome !== 'suppressed' && e.outcome !== 'container_gone' && e.outcome !== 'shadow') checkOutcome(e, d, expectedAction, findings);
 
   const ranOk = mutating.filter((c) => c.ok === true);
   const expectedText = expectedAction === 'raise_memory' && d.newMemoryBytes ? `raise_memory to ${d.newMemoryBytes} bytes` : expectedAction;

@@ -27,6 +27,8 @@ export type IncidentDetail = IncidentSummary & {
   notes?: string[];
   /** The earlier run the quiet period held this incident back after (docs/architecture.md §3). */
   quietAfter?: IncidentState['quietAfter'] | null;
+  /** Shadow mode: what would have been done. */
+  wouldDo?: IncidentState['wouldDo'] | null;
   uiUrl: string;
 };
 
@@ -49,6 +51,7 @@ export async function incidentDetail(client: Client, config: Config, id: string)
     observations: state.observations,
     notes: state.notes,
     quietAfter: state.quietAfter ?? null,
+    wouldDo: state.wouldDo ?? null,
     uiUrl,
   };
   return { detail, state, summary, note, uiUrl };

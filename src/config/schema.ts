@@ -137,6 +137,8 @@ export const Config = z
     DOCKMEDIC_WEBHOOK_URL: z.string().url().optional(),
     /** The worker hands each page to the gateway's post_slack_page tool (the gateway holds the Slack credentials). */
     DOCKMEDIC_SLACK_VIA_GATEWAY: z.enum(['true', 'false']).default('false'),
+    DOCKMEDIC_MODE: z.enum(['act', 'shadow']).default('act'),
+    DOCKMEDIC_SHADOW_AGENTS: z.string().default(''),
     DOCKMEDIC_WATCH_SELECTOR: labelPairs.refine((pairs) => pairs.length <= 16, 'at most 16 key=value label pairs'),
 
     DOCKMEDIC_DRILL_IMAGE: z.string().min(1).max(256).default('dockmedic/scenario:1'),
@@ -212,6 +214,11 @@ export const Config = z
         nonceTtlSeconds: env.DOCKMEDIC_NONCE_TTL_SECONDS,
         idempotencyTtlSeconds: env.DOCKMEDIC_IDEMPOTENCY_TTL_SECONDS,
         logTailMax: env.DOCKMEDIC_LOG_TAIL_MAX,
+        /**
+         * Agents whose mutating calls this gateway refuses (shadow mode's second lock,
+         * docs/architecture.md §4); with DOCKMEDIC_MODE=shadow the gateway adds the worker's own.
+         */
+        shadowAgents: env.DOCKMEDIC_SHADOW_AGENTS.split(',').map((s) => s.trim()).filter(Boolean),
         logBytesMax: env.DOCKMEDIC_LOG_BYTES_MAX,
         limits: {
           agentCalls: { limit: env.DOCKMEDIC_RL_AGENT_CALLS, windowSeconds: env.DOCKMEDIC_RL_AGENT_WINDOW_SECONDS },
@@ -240,6 +247,8 @@ export const Config = z
         crashLoopWindowSeconds: env.DOCKMEDIC_CRASHLOOP_WINDOW_SECONDS,
         stabilizationSeconds: env.DOCKMEDIC_STABILIZATION_SECONDS,
       },
+      /** shadow: decide and record, never act (docs/architecture.md §3). */
+      mode: env.DOCKMEDIC_MODE,
       watch: { selector: env.DOCKMEDIC_WATCH_SELECTOR },
       escalation: {
         ladder: env.DOCKMEDIC_LADDER,

@@ -13,7 +13,7 @@ import { ACTIONS, FAILURE_KINDS } from './policy';
 
 export const AUDIT_RECORD_FORMAT = 'dockmedic.audit/v1';
 
-const OUTCOMES = ['auto_resolved', 'escalated', 'resolved_by_human', 'rejected', 'approved', 'unacknowledged', 'ignored', 'failed', 'container_gone', 'suppressed'] as const;
+const OUTCOMES = ['auto_resolved', 'escalated', 'resolved_by_human', 'rejected', 'approved', 'unacknowledged', 'ignored', 'failed', 'container_gone', 'suppressed', 'shadow'] as const;
 
 /** One turn of the reference format's decision chain; the role labels are unreliable there. */
 export const ChainTurnSchema = z.object({
@@ -108,6 +108,15 @@ export const ExportRecordSchema = ReferenceRecordSchema.extend({
   tools: z.array(ExportToolSchema),
   mttr_ms: z.number().int().min(0).nullable(),
   drill: z.boolean(),
+  /** Shadow mode: what would have been done (docs/architecture.md §3); null when the incident acted or ignored. */
+  would_do: z
+    .object({
+      action: z.enum(ACTIONS),
+      calls: z.array(z.object({ tool: z.string(), args: z.record(z.string(), z.unknown()) })),
+      page: z.object({ levelName: z.string(), reason: z.string() }).optional(),
+    })
+    .nullable()
+    .default(null),
 });
 export type ExportRecord = z.output<typeof ExportRecordSchema>;
 export type ExportOutcome = (typeof OUTCOMES)[number];

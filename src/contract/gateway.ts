@@ -154,6 +154,8 @@ export const REFUSALS = {
   container_not_found: 404,
   container_not_opted_in: 403,
   container_protected: 403,
+  /** A mutating call from an agent this gateway holds in shadow mode: decided, recorded, never executed. */
+  agent_in_shadow_mode: 403,
   /** A drill tool, or a call on the drill budget, named a container that is not one of this host's drills. */
   not_a_drill_container: 403,
   /** create_drill_container found a container of that name that is not this drill's. */

@@ -84,6 +84,7 @@ export const IncidentInputSchema = z.object({
   uiUrl: text(INCIDENT_LIMITS.uiUrlChars).optional(),
   drill: DrillId.optional(),
   watchSelector: z.array(LabelPair).max(16).optional(),
+  mode: z.literal('shadow').optional(),
 });
 
 /** The paths of the input that are wrong (e.g. `llm.maxTurns`), or an empty list when it is valid. */

@@ -86,11 +86,13 @@ export interface IncidentInput {
    * after this container must be opted in by the same rule (docs/architecture.md §3).
    */
   watchSelector?: string[];
+  /** `shadow` (DOCKMEDIC_MODE): decide and record what would be done, never do it. Absent: act. */
+  mode?: 'shadow';
 }
 
 export type Phase = 'triage' | 'diagnose' | 'decide' | 'act' | 'verify' | 'escalated' | 'resolved' | 'closed';
 
-export type Outcome = 'auto_resolved' | 'escalated' | 'resolved_by_human' | 'rejected' | 'approved' | 'unacknowledged' | 'ignored' | 'failed' | 'container_gone' | 'suppressed';
+export type Outcome = 'auto_resolved' | 'escalated' | 'resolved_by_human' | 'rejected' | 'approved' | 'unacknowledged' | 'ignored' | 'failed' | 'container_gone' | 'suppressed' | 'shadow';
 
 /** One tool call made for the incident, for the decision chain. */
 export interface ToolCallRecord {
@@ -149,8 +151,18 @@ export interface IncidentState {
   pendingEscalation?: { level: number; levelName: string; since: string; waitingFor: ResponseAction[]; proposedAction: Action; reason: string };
   responses: Response[];
   notes: string[];
+  /** Shadow mode (docs/architecture.md §3): what dockmedic would have done, instead of doing it. */
+  wouldDo?: WouldDo;
   /** Set when the quiet period held this incident back: the earlier run a person (or nobody) already had. */
   quietAfter?: EarlierIncident;
+}
+
+/** What a shadow incident would have done: the action, the gateway calls it takes, or the page. */
+export interface WouldDo {
+  action: Action;
+  calls: { tool: string; args: Record<string, unknown> }[];
+  /** For an escalation: the first level that would have been paged, and why. */
+  page?: { levelName: string; reason: string };
 }
 
 /** A closed incident of the same container, as Temporal visibility lists it. */

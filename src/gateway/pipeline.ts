@@ -226,6 +226,7 @@ async function prepareToolCall(deps: PipelineDeps, ctx: RequestContext, request:
   const { tool, json, agentId, idempotencyKey: idemKey } = request;
   if (ctx.method !== 'POST') throw new Refusal('method_not_allowed', 'tools are called with POST');
   if (!tool) throw new Refusal('unknown_tool', 'no such tool');
+  if (tool.mutating && deps.settings.shadowAgents.includes(agentId)) throw new Refusal('agent_in_shadow_mode', `agent ${agentId} is in shadow mode: mutating calls are recorded by the incident, never executed`);
   if (!json.ok) throw new Refusal('malformed_json', 'the body is not valid JSON');
   const envelope = ToolRequestBody.safeParse(json.value);
   if (!envelope.success) throw new Refusal('invalid_arguments', zodMessage(envelope.error.issues));

@@ -17,6 +17,7 @@ import type { RequestTiming } from './server';
 import { createGatewayServer } from './server';
 import { createSlackRuntime } from './slack/slack-runtime';
 import { connectStore, waitReady } from './store';
+import { readAgentFile } from '../signing/key-files';
 import { renderMetrics } from '../metrics/metrics-endpoint';
 import type { ProcessMetrics } from '../metrics/process-metrics';
 
@@ -82,6 +83,12 @@ function upstreamProxy(settings: Config['gateway'], upstream: LlmUpstreamConfig 
   }
 }
 
+/** The agents refused every mutating call: the configured ones, and in shadow mode this host's worker. */
+function shadowAgentsOf(config: Config): string[] {
+  if (config.mode !== 'shadow') return config.gateway.shadowAgents;
+  return [...new Set([...config.gateway.shadowAgents, readAgentFile(config.agentKeyFile).agentId])];
+}
+
 /**
  * Start the gateway in this process: keys, audit chain, Redis, Docker, HTTP server.
  * Redis need not be up: requests fail closed (503) until it is, and succeed once it is back.
@@ -100,7 +107,7 @@ export async function startGateway(config: Config, deps: GatewayDeps = {}): Prom
     redis = connectStore(deps.redisUrl ?? config.redisUrl);
     const docker = deps.docker ?? new Docker({ socketPath: config.dockerSocket });
     const pipeline: PipelineDeps = {
-      settings,
+      settings: { ...settings, shadowAgents: shadowAgentsOf(config) },
       bounds: { memoryMaxFactor: config.policy.memoryMaxFactor, memoryCeilingBytes: config.policy.memoryCeilingBytes },
       keyring,
       store: redis,

@@ -82,7 +82,7 @@ const REFUSAL_CODES: ReadonlySet<string> = new Set(Object.keys(REFUSALS));
 const TOOLS: ReadonlySet<string> = new Set([...Object.keys(TOOL_ARGS), 'llm.chat.completions']);
 const FAILURES: ReadonlySet<string> = new Set(FAILURE_KINDS);
 const DECISIONS: ReadonlySet<string> = new Set(ACTIONS);
-const OUTCOMES: ReadonlySet<string> = new Set<Outcome>(['auto_resolved', 'escalated', 'resolved_by_human', 'rejected', 'approved', 'unacknowledged', 'ignored', 'failed', 'container_gone', 'suppressed']);
+const OUTCOMES: ReadonlySet<string> = new Set<Outcome>(['auto_resolved', 'escalated', 'resolved_by_human', 'rejected', 'approved', 'unacknowledged', 'ignored', 'failed', 'container_gone', 'suppressed', 'shadow']);
 /** Docker's container event actions (the engine's API reference); anything else is `other`. */
 const DOCKER_ACTIONS: ReadonlySet<string> = new Set([
   'attach', 'commit', 'copy', 'create', 'destroy', 'detach', 'die', 'exec_create', 'exec_detach', 'exec_die', 'exec_start', 'export',

@@ -40,6 +40,7 @@ export function incidentInputFrom(config: Config, container: ContainerRefInfo, o
     uiUrl: config.temporal.uiUrl,
     ...(drill ? { drill } : {}),
     ...(config.watch.selector.length > 0 ? { watchSelector: [...config.watch.selector] } : {}),
+    ...(config.mode === 'shadow' ? { mode: 'shadow' as const } : {}),
   };
 }
 

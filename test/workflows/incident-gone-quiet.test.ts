@@ -135,3 +135,30 @@ void describe('incident workflow: the quiet period', () => {
     assert.equal(acts.named('listQuietPeriodIncidents').length, 0);
   });
 });
+
+void describe('incident workflow: shadow mode', () => {
+  void it('decides as always and records the restart it would make; no mutating call, no page', async () => {
+    const { state, acts } = await runIncident(env, {
+      input: incidentInput(obs.die(1), { mode: 'shadow' }),
+      script: { inspect: [STATES.exited1] },
+    });
+    assert.equal(state.outcome, 'shadow');
+    assert.equal(state.decision?.action, 'restart');
+    assert.deepEqual(state.wouldDo, { action: 'restart', calls: [{ tool: 'restart_container', args: { container: CONTAINER_ID } }] });
+    assert.equal(acts.mutatingCalls().length, 0);
+    assert.equal(acts.named('notifyEscalation').length, 0);
+  });
+
+  void it('an escalation is recorded as the page it would send, and nobody is paged', async () => {
+    const { state, acts } = await runIncident(env, {
+      input: incidentInput(obs.crashloop(), { mode: 'shadow' }),
+      script: { inspect: [STATES.restarting] },
+    });
+    assert.equal(state.outcome, 'shadow');
+    assert.equal(state.wouldDo?.action, 'escalate');
+    assert.equal(state.wouldDo?.page?.levelName, 'oncall-primary');
+    assert.deepEqual(state.wouldDo?.calls, []);
+    assert.equal(acts.mutatingCalls().length, 0);
+    assert.equal(acts.named('notifyEscalation').length, 0);
+  });
+});

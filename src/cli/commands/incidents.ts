@@ -20,6 +20,11 @@ function renderState(state: IncidentState, uiUrl: string): string {
   out.push(`container  ${state.container} (${state.containerId.slice(0, 12)}) on ${state.host}`);
   out.push(`phase      ${state.phase}${state.outcome ? `   outcome ${state.outcome}` : ''}`);
   out.push(`started    ${state.startedAt}${state.closedAt ? `   closed ${state.closedAt}` : ''}`);
+  if (state.wouldDo) {
+    const w = state.wouldDo;
+    out.push('', 'shadow mode (nothing was done)', `  would    ${w.page ? `page ${w.page.levelName}` : w.action}`);
+    for (const c of w.calls) out.push(`  call     ${c.tool} ${JSON.stringify(c.args)}`);
+  }
   if (state.quietAfter) {
     const q = state.quietAfter;
     out.push('', 'quiet period (not paged, nothing done)', `  after    ${q.workflowId} run ${q.runId}`, `  which    ${q.failure}, closed ${q.outcome} at ${q.closedAt}`);
