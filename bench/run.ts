@@ -5,11 +5,13 @@
 import { runDrills } from './drills';
 import { runEventToAction } from './event-to-action';
 import { runGatewayOverhead } from './gateway-overhead';
+import { runThroughput } from './throughput';
 
 const BENCHMARKS: { name: string; run: () => Promise<unknown> }[] = [
   { name: 'gateway-overhead', run: runGatewayOverhead },
   { name: 'event-to-action', run: runEventToAction },
   { name: 'drills', run: runDrills },
+  { name: 'throughput', run: runThroughput },
 ];
 
 async function main(): Promise<void> {

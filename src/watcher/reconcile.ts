@@ -2,6 +2,7 @@ import type Docker from 'dockerode';
 import { isOptedIn, watchedLabels } from './classify';
 import type { Observation } from '../contract/incident';
 import { bareName } from '../contract/container';
+import { mapBounded } from '../runtime/bounded';
 
 /** A container that failed while nobody was watching, and what to tell its incident. */
 export interface Missed {
@@ -20,26 +21,30 @@ const STOPPED_BY_SIGTERM = 143;
  */
 export async function findMissedFailures(docker: Docker, windowSeconds: number, selector: readonly string[] = [], now = Date.now()): Promise<Missed[]> {
   const list = await docker.listContainers({ all: true, filters: { label: watchedLabels(selector) } });
-  const missed: Missed[] = [];
-  for (const summary of list) {
-    if (!isOptedIn(summary.Labels ?? {})) continue;
-    let info: Docker.ContainerInspectInfo;
-    try {
-      info = await docker.getContainer(summary.Id).inspect();
-    } catch {
-      continue; // removed meanwhile
-    }
-    const name = bareName(info.Name);
-    const state = info.State;
-    if (state.Health?.Status === 'unhealthy') {
-      missed.push({ id: info.Id, name, labels: info.Config.Labels ?? {}, observation: { kind: 'reconcile', time: new Date(now).toISOString(), health: 'unhealthy' } });
-      continue;
-    }
-    if (state.Running || state.Restarting) continue;
-    const finished = Date.parse(state.FinishedAt);
-    if (!Number.isFinite(finished) || now - finished > windowSeconds * 1000) continue;
-    if (!state.OOMKilled && (state.ExitCode === 0 || state.ExitCode === STOPPED_BY_SIGTERM)) continue;
-    missed.push({ id: info.Id, name, labels: info.Config.Labels ?? {}, observation: { kind: 'reconcile', time: new Date(finished).toISOString(), exitCode: state.ExitCode } });
-  }
-  return missed;
+  // Inspected a few at a time: a host may have hundreds of opted-in containers.
+  const found = await mapBounded(
+    list.filter((summary) => isOptedIn(summary.Labels ?? {})),
+    INSPECT_CONCURRENCY,
+    async (summary): Promise<Missed | null> => {
+      let info: Docker.ContainerInspectInfo;
+      try {
+        info = await docker.getContainer(summary.Id).inspect();
+      } catch {
+        return null; // removed meanwhile
+      }
+      const name = bareName(info.Name);
+      const state = info.State;
+      if (state.Health?.Status === 'unhealthy') {
+        return { id: info.Id, name, labels: info.Config.Labels ?? {}, observation: { kind: 'reconcile', time: new Date(now).toISOString(), health: 'unhealthy' } };
+      }
+      if (state.Running || state.Restarting) return null;
+      const finished = Date.parse(state.FinishedAt);
+      if (!Number.isFinite(finished) || now - finished > windowSeconds * 1000) return null;
+      if (!state.OOMKilled && (state.ExitCode === 0 || state.ExitCode === STOPPED_BY_SIGTERM)) return null;
+      return { id: info.Id, name, labels: info.Config.Labels ?? {}, observation: { kind: 'reconcile', time: new Date(finished).toISOString(), exitCode: state.ExitCode } };
+    },
+  );
+  return found.filter((m): m is Missed => m !== null);
 }
+
+const INSPECT_CONCURRENCY = 16;

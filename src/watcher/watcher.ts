@@ -7,6 +7,7 @@ import type { ContainerEvent, Verdict } from './classify';
 import { EventClassifier, isOptedIn, toContainerEvent, watchedLabels } from './classify';
 import { IncidentStarter } from './incident-starter';
 import { findMissedFailures } from './reconcile';
+import { mapBounded } from '../runtime/bounded';
 import { createLog } from '../runtime/log';
 import type { ProcessMetrics } from '../metrics/process-metrics';
 
@@ -27,6 +28,9 @@ const WATCHED = new Set(['die', 'oom', 'health_status', 'kill', 'stop', 'restart
  * Follows Docker events of opted-in containers and turns them into incidents. When the event
  * stream drops it reconnects from the last event it saw and reconciles, so nothing is lost.
  */
+/** Incidents the start-up reconciliation opens at once. */
+const RECONCILE_CONCURRENCY = 16;
+
 /** Wall-clock ms with sub-ms precision (performance.now() on the process's time origin). */
 function nowMs(): number {
   return Math.round((performance.timeOrigin + performance.now()) * 1000) / 1000;
@@ -180,12 +184,14 @@ export class Watcher {
   /** Open incidents for failures that happened while the watcher was not listening. */
   async reconcile(): Promise<number> {
     const missed = await findMissedFailures(this.opts.docker, this.opts.reconcileWindowSeconds ?? 3600, this.opts.config.watch.selector);
-    for (const m of missed) {
+    // Each container is its own incident: after an outage of the watcher, hundreds may be due at
+    // once, and one at a time (three Temporal round trips each) would take minutes.
+    await mapBounded(missed, RECONCILE_CONCURRENCY, async (m) => {
       // A failure that already has an incident (open or closed since) was not missed.
-      if (await this.starter.hasIncidentSince(m.name, m.observation.time, m.id)) continue;
+      if (await this.starter.hasIncidentSince(m.name, m.observation.time, m.id)) return;
       await this.starter.open({ id: m.id, name: m.name, labels: m.labels }, { ...m.observation, containerId: m.id });
       this.log({ msg: 'reconciled missed failure', container: m.name });
-    }
+    });
     return missed.length;
   }
 }
