@@ -1,4 +1,4 @@
-import { patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { condition, patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities, MutateOptions, MutationOutcome } from '../activities';
 import type { ContainerSummary, DependentsResult } from '../src/contract/gateway';
 import type { EarlierIncident } from '../src/contract/incident';
@@ -122,6 +122,30 @@ export function describeAction(action: Action): string {
 export function inspect(rec: IncidentRecord): Promise<ToolResult<ContainerSummary>> {
   const id = rec.input.containerId;
   return rec.call('inspect_container', { container: id }, () => read.inspectContainer(id), compactSummary);
+}
+
+/** Refusals that say "not now" rather than "no": the gateway's store or the gateway itself was away, or a window was full. */
+const NOT_NOW: ReadonlySet<string> = new Set(['store_unavailable', 'rate_limited', 'unavailable']);
+/** How long an inspect that judges a fix keeps trying before the incident escalates. */
+const VERIFY_READ_BOUND_MS = 120_000;
+
+/**
+ * The inspect that judges a fix (docs/architecture.md §3): a store that blinks for a few seconds
+ * must not turn a fix that held into a page, so a "not now" refusal is tried again, with durable
+ * timers, for up to two minutes. Mutating calls get no such patience: they stay fail-closed.
+ * Wakes at once when the container goes away meanwhile.
+ */
+export async function inspectVerifying(rec: IncidentRecord): Promise<ToolResult<ContainerSummary>> {
+  if (!patched(PATCHES.verifyReadRetry)) return inspect(rec);
+  const deadline = Date.now() + VERIFY_READ_BOUND_MS;
+  let delayMs = 1000;
+  for (;;) {
+    const inspected = await inspect(rec);
+    if (inspected.ok || !NOT_NOW.has(inspected.error.code) || Date.now() + delayMs > deadline) return inspected;
+    rec.note(`inspect refused (${inspected.error.code}) while verifying the fix; trying again in ${delayMs / 1000}s (for up to ${VERIFY_READ_BOUND_MS / 1000}s)`);
+    if (await condition(() => rec.tracker.gone !== null, delayMs, { summary: `gateway ${inspected.error.code}: retry` })) return inspected;
+    delayMs = Math.min(delayMs * 2, 10_000);
+  }
 }
 
 /** Past OOM incidents of this container, from Temporal visibility (this run excluded). */

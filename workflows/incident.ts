@@ -4,7 +4,7 @@ import { isObservation } from '../src/contract/incident-input';
 import type { Action, Decision, Facts } from '../src/contract/policy';
 import { SA } from '../src/contract/search-attributes';
 import { observeSignal, respondSignal, stateQuery } from '../src/contract/signals';
-import { DEPENDENT_NOT_RESTARTED, act, countRecentOomIncidents, describeAction, inspect, listQuietPeriodIncidents } from './actions';
+import { DEPENDENT_NOT_RESTARTED, act, countRecentOomIncidents, describeAction, inspect, inspectVerifying, listQuietPeriodIncidents } from './actions';
 import { diagnose, noteAdvice } from './advice';
 import { Inbox, closeGone, escalate } from './escalation';
 import { factsFrom } from './facts';
@@ -163,14 +163,14 @@ async function verify(rec: IncidentRecord, inbox: Inbox): Promise<IncidentState>
   if (rec.tracker.gone) return closeGone(rec);
   if (recurred && rec.tracker.recurrence) {
     // Facts after a recurrence come from Docker again (e.g. the limit we just raised).
-    const current = await inspect(rec);
+    const current = await inspectVerifying(rec);
     // `docker rm -f` and a recreate kill the container first: its death is its end, not a recurrence.
     if (isGone(rec, current)) return closeGone(rec);
     if (current.ok) rec.summary = current.value;
     return onRecurrence(rec, inbox, `observed ${describeObservation(rec.tracker.recurrence)}`);
   }
 
-  const final = await inspect(rec);
+  const final = await inspectVerifying(rec);
   if (isGone(rec, final)) return closeGone(rec);
   if (!final.ok) return escalate(rec, inbox, `the fix could not be verified: inspect failed (${final.error.code}): ${final.error.message}`);
   rec.summary = final.value;

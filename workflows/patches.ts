@@ -12,4 +12,6 @@ export const PATCHES = {
   containerGone: 'container-gone',
   /** Within the quiet period the same failure neither pages nor acts (issue 12). */
   quietPeriod: 'quiet-period',
+  /** The inspects of the verify phase retry for up to two minutes (issue 12). */
+  verifyReadRetry: 'verify-read-retry',
 } as const;

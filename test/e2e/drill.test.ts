@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
-import type { Server } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { docker } from '../helpers/stack';
 import { runScenarioContainer } from '../helpers/scenario';
+import type { WebhookRecorder } from '../helpers/webhook';
+import { startWebhookRecorder } from '../helpers/webhook';
 import type { E2eStack } from './harness';
 import { runCli, runCliAsync, startE2eStack, waitUntil } from './harness';
 import type { DrillInput, DrillResult } from '../../src/contract/drill';
@@ -20,10 +20,9 @@ import type { DrillHistoryRow } from '../../src/cli/drill-view';
  * `drill history`.
  */
 let stack: E2eStack;
-let hook: Server;
-let hookUrl = '';
+let hook: WebhookRecorder;
 /** Every request the (real) webhook received: a drill must add none. */
-const pages: string[] = [];
+let pages: string[] = [];
 const scheduleName = `t${process.pid}`;
 
 async function drillContainersLeft(host: string): Promise<number> {
@@ -31,24 +30,15 @@ async function drillContainersLeft(host: string): Promise<number> {
 }
 
 before(async () => {
-  hook = createServer((req, res) => {
-    let body = '';
-    req.on('data', (d: Buffer) => (body += d.toString()));
-    req.on('end', () => {
-      pages.push(body);
-      res.writeHead(200).end('ok');
-    });
-  });
-  await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
-  const addr = hook.address();
-  hookUrl = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}/hook`;
-  stack = await startE2eStack({ DOCKMEDIC_WEBHOOK_URL: hookUrl });
+  hook = await startWebhookRecorder();
+  pages = hook.pages;
+  stack = await startE2eStack({ DOCKMEDIC_WEBHOOK_URL: hook.url });
 });
 
 after(async () => {
   runCli(stack, ['drill', 'schedule', 'delete', scheduleName]);
   await stack?.close();
-  await new Promise((r) => hook?.close(r));
+  await hook?.close();
 });
 
 void describe('dockmedic drill run', () => {

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
-import type { Server } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { docker } from '../helpers/stack';
 import { runScenarioContainer } from '../helpers/scenario';
+import type { WebhookRecorder } from '../helpers/webhook';
+import { startWebhookRecorder } from '../helpers/webhook';
 import type { E2eStack } from './harness';
 import { closedIncident, incidentPhase, mutatingCallsFor, runCli, startE2eStack, waitUntil } from './harness';
 import type { IncidentDetail } from '../../src/cli/incident-detail';
@@ -16,24 +16,12 @@ import type { IncidentState } from '../../src/contract/incident';
  * recreated under the same name gets its own incident and is remediated.
  */
 let stack: E2eStack;
-let hook: Server;
-/** Every page the (real) webhook received, as its JSON body. */
-const pages: { text?: string }[] = [];
+let hook: WebhookRecorder;
 
 before(async () => {
-  hook = createServer((req, res) => {
-    let body = '';
-    req.on('data', (d: Buffer) => (body += d.toString()));
-    req.on('end', () => {
-      pages.push(JSON.parse(body) as { text?: string });
-      res.writeHead(200).end('ok');
-    });
-  });
-  await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
-  const addr = hook.address();
-  const port = typeof addr === 'object' && addr ? addr.port : 0;
+  hook = await startWebhookRecorder();
   stack = await startE2eStack({
-    DOCKMEDIC_WEBHOOK_URL: `http://127.0.0.1:${port}/hook`,
+    DOCKMEDIC_WEBHOOK_URL: hook.url,
     // One short level: an unanswered escalation closes within seconds.
     DOCKMEDIC_LADDER: 'level-1:3',
     DOCKMEDIC_STABILIZATION_SECONDS: '6',
@@ -42,7 +30,7 @@ before(async () => {
 
 after(async () => {
   await stack?.close();
-  await new Promise<void>((r) => hook.close(() => r()));
+  await hook?.close();
 });
 
 /** Every run of this container's incident id, oldest first, with its final state when closed. */
@@ -58,7 +46,7 @@ async function runsOf(name: string): Promise<{ runId: string; status: string; st
 }
 
 /** Pages about this container's incidents (the incident id is in every page). */
-const pagesAbout = (name: string) => pages.filter((p) => (p.text ?? '').includes(stack.incidentId(name))).length;
+const pagesAbout = (name: string) => hook.pages.filter((p) => ((JSON.parse(p) as { text?: string }).text ?? '').includes(stack.incidentId(name))).length;
 
 void describe('quiet period and containers that go away', () => {
   void it('a crash loop under --restart on-failure:10 pages once, however many incidents it opens', async () => {

@@ -6,7 +6,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { CONTAINER_ID, HOST, STATES, incidentInput, obs, runIncident, searchAttributes, startEnv, waitForPhase } from './harness';
+import { CONTAINER_ID, HOST, LADDER, STATES, incidentInput, obs, runIncident, searchAttributes, startEnv, waitForPhase } from './harness';
 import type { EarlierIncident } from '../../src/contract/incident';
 import { observeSignal } from '../../src/contract/signals';
 
@@ -160,5 +160,32 @@ void describe('incident workflow: shadow mode', () => {
     assert.deepEqual(state.wouldDo?.calls, []);
     assert.equal(acts.mutatingCalls().length, 0);
     assert.equal(acts.named('notifyEscalation').length, 0);
+  });
+});
+
+void describe('incident workflow: the store blinks while a fix is verified', () => {
+  void it('a verifying inspect refused with store_unavailable is tried again; the fix that held resolves, nobody is paged', async () => {
+    const down = { refuse: 'store_unavailable', kind: 'throttled' } as const;
+    const { state, acts } = await runIncident(env, {
+      input: incidentInput(obs.die(1)),
+      script: { inspect: [STATES.exited1, down, down, down, STATES.running] },
+    });
+    assert.equal(state.outcome, 'auto_resolved', JSON.stringify(state.notes));
+    assert.equal(acts.named('inspectContainer').length, 5);
+    assert.equal(acts.named('notifyEscalation').length, 0);
+  });
+
+  void it('still refused after two minutes → escalates naming the cause', async () => {
+    const { state, acts } = await runIncident(env, {
+      input: incidentInput(obs.die(1)),
+      script: { inspect: [STATES.exited1, { refuse: 'store_unavailable', kind: 'throttled' }] },
+    });
+    assert.equal(state.outcome, 'unacknowledged');
+    assert.ok(acts.named('inspectContainer').length > 3, 'tried more than once');
+    assert.ok(acts.named('inspectContainer').length < 20, 'within its bound');
+    assert.equal(acts.named('restartContainer').length, 1, 'no mutation is retried');
+    const inspects = state.decisionChain.filter((c) => c.tool === 'inspect_container');
+    assert.equal(inspects.at(-1)?.error?.code, 'store_unavailable', 'the cause is on record');
+    assert.equal(acts.notices.length, LADDER.length, 'paged at every level');
   });
 });
