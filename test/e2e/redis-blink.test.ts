@@ -3,8 +3,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { docker } from '../helpers/stack';
 import { runScenarioContainer } from '../helpers/scenario';
-import type { PrivateRedis } from '../helpers/private-redis';
-import { privateRedis } from '../helpers/private-redis';
+import { PrivateRedis } from '../gateway/helpers/redis-server';
 import type { WebhookRecorder } from '../helpers/webhook';
 import { startWebhookRecorder } from '../helpers/webhook';
 import type { E2eStack } from './harness';
@@ -26,7 +25,7 @@ const N = 5;
 
 before(async () => {
   hook = await startWebhookRecorder();
-  redis = await privateRedis();
+  redis = await PrivateRedis.allocate('blink');
   stack = await startE2eStack({
     REDIS_URL: redis.url,
     DOCKMEDIC_WEBHOOK_URL: hook.url,
@@ -38,7 +37,7 @@ before(async () => {
 
 after(async () => {
   await stack?.close();
-  await redis?.close();
+  await redis?.stop();
   await hook?.close();
 });
 
@@ -50,7 +49,7 @@ void describe("the gateway's store down during verification", () => {
     await waitUntil('every container to be restarted', async () => names.every((n) => mutatingCallsFor(stack.audit(), n).restart_container === 1), 60_000);
     await waitUntil('all five inside their stabilisation window', async () => (await Promise.all(names.map((n) => incidentPhase(stack.client, stack.incidentId(n))))).every((p) => p === 'verify'), 10_000, 100);
 
-    await redis.kill();
+    await redis.stop();
     const downAt = Date.now();
     const client = new GatewayClient({ baseUrl: `http://127.0.0.1:${stack.env.DOCKMEDIC_GATEWAY_PORT}`, credentials: readAgentFile(join(stack.stateDir, 'keys', 'agent.json')), timeoutMs: 10_000 });
     const startedBefore = (await docker().getContainer(ids[0] ?? '').inspect()).State.StartedAt;

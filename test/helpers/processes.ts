@@ -56,13 +56,8 @@ export function killLeftoverProcesses(): number {
 
 /** Start `node dist/src/cli/main.js <args>` as its own process group, recorded for clean-up. */
 export function spawnDockmedic(name: string, args: string[], env: NodeJS.ProcessEnv): Spawned {
-  return spawnTracked(name, process.execPath, [join(repoRoot, 'dist/src/cli/main.js'), ...args], env);
-}
-
-/** Start any program as its own process group, recorded for clean-up like dockmedic's own (e.g. a test's private redis-server). */
-export function spawnTracked(name: string, command: string, args: string[], env: NodeJS.ProcessEnv = {}): Spawned {
   mkdirSync(PID_DIR, { recursive: true });
-  const child = spawn(command, args, {
+  const child = spawn(process.execPath, [join(repoRoot, 'dist/src/cli/main.js'), ...args], {
     cwd: repoRoot,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

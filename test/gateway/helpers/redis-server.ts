@@ -49,7 +49,7 @@ export function killLeftoverRedis(suite: string): void {
   mkdirSync(PID_DIR, { recursive: true });
   for (const file of readdirSync(PID_DIR)) {
     if (!file.startsWith(`gateway-redis-${suite}-`)) continue;
-    const pid = Number(readFileSync(join(PID_DIR, file), 'utf8'));
+    const pid = Number(readFileSync(join(PID_DIR, file), 'utf8').trim().split(/\s+/)[0]);
     try {
       if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('redis-server')) process.kill(pid, 'SIGKILL');
     } catch {
@@ -77,11 +77,19 @@ export class PrivateRedis {
   }
 
   static async start(suite: string): Promise<PrivateRedis> {
-    requireRedisServer();
-    killLeftoverRedis(suite);
-    const r = new PrivateRedis(suite, await freePort());
+    const r = await PrivateRedis.allocate(suite);
     await r.start();
     return r;
+  }
+
+  /**
+   * Its port and URL, not started yet: an end-to-end stack is given the URL first, then the
+   * server is started (startE2eStack ends every process an earlier run of this process recorded).
+   */
+  static async allocate(suite: string): Promise<PrivateRedis> {
+    requireRedisServer();
+    killLeftoverRedis(suite);
+    return new PrivateRedis(suite, await freePort());
   }
 
   async start(): Promise<void> {
@@ -94,7 +102,8 @@ export class PrivateRedis {
     this.child = child;
     mkdirSync(PID_DIR, { recursive: true });
     this.pidFile = join(PID_DIR, `gateway-redis-${this.suite}-${child.pid}`);
-    writeFileSync(this.pidFile, String(child.pid));
+    // `<pid> <owner>`, the format test/helpers/processes.ts reads: a concurrent run's clean-up spares a live owner's server.
+    writeFileSync(this.pidFile, `${child.pid} ${process.pid}`);
     const deadline = Date.now() + 5000;
     while (Date.now() < deadline) {
       if (child.exitCode !== null) throw new Error(`redis-server on port ${this.port} exited: ${stderr.slice(-500)}`);
