@@ -173,8 +173,11 @@ start_temporal() {
     how="ok ($TEMPORAL_ADDRESS serving)"
   else
     mkdir -p "$STATE/temporal"
+    # WAL + synchronous=normal and one task-queue partition: latency settings, docs/architecture.md §8.
     local args=(server start-dev --ip "$TEMPORAL_HOST" --port "$TEMPORAL_PORT" --ui-port "$TEMPORAL_UI_PORT"
-      --db-filename "$STATE/temporal/dev.db" --log-level warn)
+      --db-filename "$STATE/temporal/dev.db" --log-level warn
+      --sqlite-pragma journal_mode=wal --sqlite-pragma synchronous=normal
+      --dynamic-config-value matching.numTaskqueueReadPartitions=1 --dynamic-config-value matching.numTaskqueueWritePartitions=1)
     local name
     for name in "${SEARCH_ATTRIBUTES[@]}"; do args+=(--search-attribute "$name=Keyword"); done
     started_alive temporal "$TEMPORAL" || spawn temporal "$TEMPORAL" "${args[@]}"
