@@ -3,11 +3,14 @@ import { createDiagnosisActivities } from './diagnosis';
 import { createDockerActivities } from './docker';
 import { createDrillActivities } from './drill';
 import { createNotifyActivities } from './notify';
+import { createTriageActivities } from './triage';
 import { createVisibilityActivities } from './visibility';
 
 export type { ActivityDeps, ActivitySettings, LlmDeps } from './deps';
 export type { MutateOptions, MutationOutcome } from './docker';
 export type { IncidentWait } from './drill';
+export type { LookupOutcome, TriageParts, TriageRequest, TriageResult } from './triage';
+export { createTriageActivities } from './triage';
 export { truncateLogs, idempotencyKey } from './docker';
 export * from './errors';
 export * from './notifier';
@@ -19,9 +22,12 @@ export { recentOomQuery } from './visibility';
  * Workflows proxy `Activities`; the worker registers the returned object.
  */
 export function createActivities(deps: ActivityDeps) {
+  const docker = createDockerActivities(deps);
+  const visibility = createVisibilityActivities(deps);
   return {
-    ...createDockerActivities(deps),
-    ...createVisibilityActivities(deps),
+    ...docker,
+    ...visibility,
+    ...createTriageActivities({ ...docker, ...visibility }),
     ...createNotifyActivities(deps),
     ...createDiagnosisActivities(deps),
     ...createDrillActivities(deps),

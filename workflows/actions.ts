@@ -168,8 +168,13 @@ export function listQuietPeriodIncidents(rec: IncidentRecord, windowSeconds: num
     'list_quiet_period_incidents',
     { host, container, windowSeconds },
     () => visibility.listQuietPeriodIncidents(host, container, windowSeconds, runId),
-    (list) => list.map((e) => `${e.runId}:${e.failure}:${e.outcome}`),
+    compactEarlier,
   );
+}
+
+/** An earlier incident as the decision chain keeps it: run, failure and outcome. */
+export function compactEarlier(list: EarlierIncident[]): string[] {
+  return list.map((e) => `${e.runId}:${e.failure}:${e.outcome}`);
 }
 
 /** The last log lines, as evidence for the person paged. */

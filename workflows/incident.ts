@@ -4,7 +4,7 @@ import { isObservation } from '../src/contract/incident-input';
 import type { Action, Decision, Facts } from '../src/contract/policy';
 import { SA } from '../src/contract/search-attributes';
 import { observeSignal, respondSignal, stateQuery } from '../src/contract/signals';
-import { DEPENDENT_NOT_RESTARTED, act, countRecentOomIncidents, describeAction, inspect, inspectVerifying, listQuietPeriodIncidents } from './actions';
+import { DEPENDENT_NOT_RESTARTED, act, countRecentOomIncidents, describeAction, inspectVerifying } from './actions';
 import { diagnose, noteAdvice } from './advice';
 import { Inbox, closeGone, escalate } from './escalation';
 import { factsFrom } from './facts';
@@ -12,6 +12,7 @@ import { validateInput } from './input';
 import { PATCHES } from './patches';
 import { ObservationTracker, describeObservation } from './observations';
 import { IncidentRecord } from './record';
+import { startTriage } from './triage';
 import type { Advice } from '../src/policy';
 import { containerGone, decide, decisionFromRow, gate, recurrenceDecision, uncertain } from '../src/policy';
 
@@ -44,22 +45,17 @@ async function run(rec: IncidentRecord, inbox: Inbox): Promise<IncidentState> {
   ]);
   rec.setPhase('triage');
 
-  // Faster to the first action (docs/architecture.md §3): an OOM trigger's count of past OOM
-  // incidents runs beside the triage inspect instead of after it. (The inspect stays a normal
-  // activity: as a local one, observations signalled while it runs would reach the workflow only
-  // after it had decided.) Incidents started before this change replay the old way.
-  const earlyCount = tracker.oomSeen && patched(PATCHES.oomCountBesideInspect) ? countRecentOomIncidents(rec) : null;
-  // The quiet period's memory is read beside the inspect too: it adds no time before an action.
+  // The quiet period's memory is read with the inspect: it adds no time before an action.
   const quietSeconds = input.drill ? 0 : (input.escalation.repageQuietSeconds ?? 0);
-  const earlier = quietSeconds > 0 && patched(PATCHES.quietPeriod) ? listQuietPeriodIncidents(rec, quietSeconds) : null;
-  const inspected = await inspect(rec);
+  const reads = startTriage(rec, quietSeconds);
+  const inspected = await reads.inspected;
   if (!inspected.ok) return triageFailed(rec, inbox, inspected.error);
   rec.summary = inspected.value;
 
   let facts = factsFrom(rec.summary, tracker, input.policy, 0, false);
   let countError: { code: string; message: string } | undefined;
   if (facts.oomKilled && facts.optedIn && !facts.stackMember) {
-    const counted = await (earlyCount ?? countRecentOomIncidents(rec));
+    const counted = await (reads.oomCount ?? countRecentOomIncidents(rec));
     if (counted.ok) facts = { ...facts, priorOomIncidents: counted.value };
     else countError = counted.error;
   }
@@ -69,9 +65,9 @@ async function run(rec: IncidentRecord, inbox: Inbox): Promise<IncidentState> {
     decision = uncertain(`OOM killed, but past OOM incidents could not be counted (${countError.code}): escalating rather than guessing`, 'oom');
   }
 
-  if (earlier && decision.action !== 'ignore') {
+  if (reads.earlier && decision.action !== 'ignore') {
     // A lookup that fails pages as usual: silence needs a reason, a page does not.
-    const listed = await earlier;
+    const listed = await reads.earlier;
     const held = listed.ok ? listed.value.find((e) => e.failure === decision.failure) : undefined;
     if (held) return quietPeriod(rec, decision, held, quietSeconds);
   }

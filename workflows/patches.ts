@@ -14,4 +14,6 @@ export const PATCHES = {
   quietPeriod: 'quiet-period',
   /** The inspects of the verify phase retry for up to two minutes (issue 12). */
   verifyReadRetry: 'verify-read-retry',
+  /** Triage's inspect and lookups run as one activity: one workflow task fewer before acting (issue 11). */
+  triageInOne: 'triage-in-one',
 } as const;

@@ -103,16 +103,21 @@ export class IncidentRecord {
   /** Runs one activity and writes it into the decision chain, whatever its outcome; only a cancellation passes through. */
   async call<R>(tool: string, args: Record<string, unknown>, run: () => Promise<R>, compact: (r: R) => unknown, approvedBy?: string): Promise<ToolResult<R>> {
     const at = now();
+    let result: ToolResult<R>;
     try {
-      const value = await run();
-      this.record({ tool, args, ok: true, result: compact(value), at, ...(approvedBy ? { approvedBy } : {}) });
-      return { ok: true, value };
+      result = { ok: true, value: await run() };
     } catch (err) {
       if (isCancellation(err)) throw err;
-      const error = failureOf(err);
-      this.record({ tool, args, ok: false, error, at, ...(approvedBy ? { approvedBy } : {}) });
-      return { ok: false, error };
+      result = { ok: false, error: failureOf(err) };
     }
+    return this.recordResult(tool, args, result, compact, at, approvedBy);
+  }
+
+  /** A tool call that ran inside another activity (triage's lookups), recorded like one of its own. */
+  recordResult<R>(tool: string, args: Record<string, unknown>, result: ToolResult<R>, compact: (r: R) => unknown, at: string, approvedBy?: string): ToolResult<R> {
+    const by = approvedBy ? { approvedBy } : {};
+    this.record(result.ok ? { tool, args, ok: true, result: compact(result.value), at, ...by } : { tool, args, ok: false, error: result.error, at, ...by });
+    return result;
   }
 
   /** The "current details" the Temporal UI shows for a running workflow. */

@@ -11,6 +11,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { DefaultLogger, Runtime, Worker, bundleWorkflowCode, makeTelemetryFilterString } from '@temporalio/worker';
 import type { Activities, IncidentActivities, MutateOptions, MutationOutcome } from '../../activities';
+import { createTriageActivities } from '../../activities';
 import { gatewayRefused, gatewayThrottled, gatewayTransient, webhookDeliveryFailed } from '../../activities/errors';
 import { historyToJson } from './history-json';
 import { loadConfig } from '../../src/config';
@@ -204,7 +205,7 @@ export class ScriptedActivities {
       replayed: false,
       idempotencyKey: `key-${this.calls.length}`,
     });
-    return {
+    const parts = {
       inspectContainer: async (c: string) => {
         rec('inspectContainer', [c]);
         if (this.inspected === 0 && s.holdFirstInspect) await s.holdFirstInspect;
@@ -252,6 +253,11 @@ export class ScriptedActivities {
         if (isRefusal(e)) throw refusal(e, 'list_quiet_period_incidents');
         return e;
       },
+    };
+    return {
+      ...parts,
+      // The real composition over the scripted reads: each read is still recorded by its own name.
+      ...createTriageActivities(parts),
       diagnoseIncident: async (req: DiagnosisRequest): Promise<DiagnosisResult> => {
         rec('diagnoseIncident', [req]);
         const answers = s.diagnosis ?? [diagnosis({ ok: false, reason: 'not_configured', detail: 'no model in this test' })];
