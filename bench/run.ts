@@ -5,6 +5,7 @@
 import { runDrills } from './drills';
 import { runEventToAction } from './event-to-action';
 import { runGatewayOverhead } from './gateway-overhead';
+import { runStorm } from './storm';
 import { runThroughput } from './throughput';
 
 const BENCHMARKS: { name: string; run: () => Promise<unknown> }[] = [
@@ -12,6 +13,7 @@ const BENCHMARKS: { name: string; run: () => Promise<unknown> }[] = [
   { name: 'event-to-action', run: runEventToAction },
   { name: 'drills', run: runDrills },
   { name: 'throughput', run: runThroughput },
+  { name: 'storm', run: runStorm },
 ];
 
 async function main(): Promise<void> {

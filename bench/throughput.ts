@@ -1,10 +1,10 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { runScenarioContainer, RUN_LABEL } from '../test/helpers/scenario';
 import { docker } from '../test/helpers/stack';
 import { startE2eStack, waitUntil } from '../test/e2e/harness';
 import type { IncidentState } from '../src/contract/incident';
 import { mapBounded } from '../src/runtime/bounded';
+import { writeResult } from './results-file';
 import { percentile, round3 } from './stats';
 
 /**
@@ -92,10 +92,7 @@ export async function runThroughput(): Promise<ThroughputResult> {
       p99_ms: round3(percentile(latencies, 99)),
       rss_mb: rssMb,
     };
-    process.stdout.write(`${JSON.stringify(result)}\n`);
-    const dir = join(__dirname, '../../bench/results');
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, 'throughput.json'), `${JSON.stringify(result, null, 2)}\n`);
+    writeResult('throughput', result);
     return result;
   } finally {
     await stack.close();

@@ -9,15 +9,16 @@ import type { ContainerSummary, LogsResult } from '../src/contract/gateway';
  * person needs (history stays small), or why it failed, in the gateway's words.
  */
 
-export type ToolResult<R> = { ok: true; value: R } | { ok: false; error: { code: string; message: string } };
+export type ToolResult<R> = { ok: true; value: R } | { ok: false; error: { code: string; message: string; retryAfterSeconds?: number } };
 
 /** Why an activity failed, in the gateway's words when it was the gateway. */
-export function failureOf(err: unknown): { code: string; message: string } {
+export function failureOf(err: unknown): { code: string; message: string; retryAfterSeconds?: number } {
   if (err instanceof ActivityFailure) {
     const cause = err.cause;
     if (cause instanceof ApplicationFailure) {
       const details = cause.details?.[0] as Partial<GatewayFailureDetails> | undefined;
-      return { code: details?.code ?? cause.type ?? 'activity_failed', message: cause.message };
+      const retry = typeof details?.retryAfterSeconds === 'number' ? { retryAfterSeconds: details.retryAfterSeconds } : {};
+      return { code: details?.code ?? cause.type ?? 'activity_failed', message: cause.message, ...retry };
     }
     if (cause instanceof TimeoutFailure) return { code: 'timeout', message: `activity timed out (${cause.timeoutType})` };
     return { code: 'activity_failed', message: cause?.message ?? err.message };

@@ -10,6 +10,7 @@ import { failureOf } from './decision-chain';
 import { evidenceLines } from './facts';
 import type { IncidentRecord } from './record';
 import { now } from './record';
+import { reportToStorm } from './storm-member';
 import type { Remedy } from '../src/policy';
 import { remedy as remedyFor } from '../src/policy';
 
@@ -78,7 +79,15 @@ export async function escalate(rec: IncidentRecord, inbox: Inbox, reason: string
   // is really its end must not page (docs/architecture.md §3), so the first page waits briefly.
   // The wait is taken out of the first level's time: the ladder's later levels keep their times.
   const escalatedAt = Date.now();
-  if (rec.tracker.goneAware && (await condition(() => rec.tracker.gone !== null, GONE_GRACE_MS, { summary: 'removed or replaced?' }))) return closeGone(rec);
+  // A storm's link may arrive within the same wait: its member hands over instead of paging.
+  if (rec.tracker.goneAware && (await condition(() => rec.tracker.gone !== null || rec.st.stormId !== undefined, GONE_GRACE_MS, { summary: 'removed or replaced?' }))) {
+    if (rec.tracker.gone) return closeGone(rec);
+  }
+  if (rec.st.stormId !== undefined) {
+    if (await reportToStorm(rec, 'handed_over', { remedy: remedy.action, recommendation: remedy.text, reason })) return awaitStorm(rec, inbox, remedy, answerable, reason);
+    rec.onClose = undefined;
+    rec.note('the storm could not take this escalation (it has closed): paging on its own');
+  }
   const graceSeconds = (Date.now() - escalatedAt) / 1000;
 
   for (const [i, level] of ladder.entries()) {
@@ -142,6 +151,56 @@ export function closeGone(rec: IncidentRecord): IncidentState {
   return rec.close('container_gone');
 }
 
+/**
+ * A storm member waits for the storm's answer (or a person's, to this incident) instead of
+ * paging (docs/architecture.md §3), for as long as the storm's ladder. An approval the gateway's
+ * budget refuses for now is handed back to the storm with its retry-after: the storm approves
+ * it again later, so a batch never runs past the budgets.
+ */
+async function awaitStorm(rec: IncidentRecord, inbox: Inbox, remedy: Remedy, answerable: ResponseAction[], reason: string): Promise<IncidentState> {
+  const { input } = rec;
+  const levelName = `storm ${rec.st.stormId ?? ''}`;
+  let waitingFor = answerable;
+  let timeoutSeconds = input.escalation.ladder.reduce((s, l) => s + l.timeoutSeconds, 0) + 60;
+  rec.note(`handed over to ${levelName}: its page lists this container and its answer is this incident's; nobody is paged for it alone`);
+  for (;;) {
+    rec.st.pendingEscalation = { level: 1, levelName, since: now(), waitingFor, proposedAction: remedy.action, reason };
+    rec.setDetails();
+    const answer = await inbox.waitFor(waitingFor, timeoutSeconds, `waiting for ${levelName}`);
+    if (rec.tracker.gone) return closeGone(rec);
+    if (answer === null) {
+      rec.note(`no answer through the storm within ${timeoutSeconds}s`);
+      return rec.close('unacknowledged');
+    }
+    if (answer.action === 'acknowledge') {
+      waitingFor = waitingFor.filter((a) => a !== 'acknowledge');
+      timeoutSeconds = input.escalation.resolveTimeoutSeconds;
+      rec.note(`acknowledged by ${answer.by}; waiting up to ${timeoutSeconds}s for ${waitingFor.join(' | ')}`);
+      continue;
+    }
+    if (answer.action !== 'approve') return answered(rec, answer, remedy);
+    const done = await runApproved(rec, answer, remedy);
+    if (done.ok) return rec.close('approved');
+    if (done.error.code !== 'rate_limited') return failedApproval(rec, done.error);
+    rec.note(`the gateway's budget refused the approved action for now (${done.error.message}): back to the storm, which approves it again later`);
+    rec.setPhase('escalated');
+    timeoutSeconds = input.escalation.resolveTimeoutSeconds;
+    await reportToStorm(rec, 'handed_over', { remedy: remedy.action, recommendation: remedy.text, reason, retryAfterSeconds: done.error.retryAfterSeconds ?? 30 });
+  }
+}
+
+function runApproved(rec: IncidentRecord, answer: Response, remedy: Remedy): ReturnType<typeof act> {
+  delete rec.st.pendingEscalation;
+  rec.setPhase('act');
+  rec.note(`approved by ${answer.by}: ${remedy.text}`);
+  return act(rec, remedy.action, remedy.memoryBytes, answer.by);
+}
+
+function failedApproval(rec: IncidentRecord, error: { code: string; message: string }): IncidentState {
+  rec.note(`the approved action was refused or failed (${error.code}): ${error.message}`);
+  return rec.close('failed');
+}
+
 async function answered(rec: IncidentRecord, answer: Response, remedy: Remedy): Promise<IncidentState> {
   delete rec.st.pendingEscalation;
   switch (answer.action) {
@@ -152,14 +211,8 @@ async function answered(rec: IncidentRecord, answer: Response, remedy: Remedy): 
       rec.note(`resolved by ${answer.by}`);
       return rec.close('resolved_by_human');
     case 'approve': {
-      rec.setPhase('act');
-      rec.note(`approved by ${answer.by}: ${remedy.text}`);
-      const done = await act(rec, remedy.action, remedy.memoryBytes, answer.by);
-      if (!done.ok) {
-        rec.note(`the approved action was refused or failed (${done.error.code}): ${done.error.message}`);
-        return rec.close('failed');
-      }
-      return rec.close('approved');
+      const done = await runApproved(rec, answer, remedy);
+      return done.ok ? rec.close('approved') : failedApproval(rec, done.error);
     }
     default:
       // waitFor only returns actions from the list it was given.

@@ -4,6 +4,7 @@ import { isObservation } from '../src/contract/incident-input';
 import type { Action, Decision, Facts } from '../src/contract/policy';
 import { SA } from '../src/contract/search-attributes';
 import { observeSignal, respondSignal, stateQuery } from '../src/contract/signals';
+import { joinStormSignal } from '../src/contract/storm';
 import { DEPENDENT_NOT_RESTARTED, act, countRecentOomIncidents, describeAction, inspectVerifying } from './actions';
 import { diagnose, noteAdvice } from './advice';
 import { Inbox, closeGone, escalate } from './escalation';
@@ -12,6 +13,7 @@ import { validateInput } from './input';
 import { PATCHES } from './patches';
 import { ObservationTracker, describeObservation } from './observations';
 import { IncidentRecord } from './record';
+import { joinStorm, reportToStorm } from './storm-member';
 import { startTriage } from './triage';
 import type { Advice } from '../src/policy';
 import { containerGone, decide, decisionFromRow, gate, recurrenceDecision, uncertain } from '../src/policy';
@@ -33,6 +35,7 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
     else rec.note('dropped a malformed observation');
   });
   setHandler(respondSignal, (r) => inbox.receive(r));
+  setHandler(joinStormSignal, (j) => joinStorm(rec, (j as { stormId?: unknown } | undefined)?.stormId));
   setHandler(stateQuery, () => rec.st);
   return run(rec, inbox);
 }
@@ -107,6 +110,7 @@ async function run(rec: IncidentRecord, inbox: Inbox): Promise<IncidentState> {
     if (acted.error.code === DEPENDENT_NOT_RESTARTED) return escalate(rec, inbox, acted.error.message);
     return escalate(rec, inbox, `${describeAction(finalAction)} was refused or failed (${acted.error.code}): ${acted.error.message}`);
   }
+  void reportToStorm(rec, 'acted');
   return verify(rec, inbox);
 }
 

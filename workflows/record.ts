@@ -18,6 +18,15 @@ export function now(): string {
   return new Date().toISOString();
 }
 
+/** The state's last change, for an incident and for a storm: the outcome, its time, and the search attribute. */
+export function closeState(st: IncidentState, outcome: Outcome): void {
+  delete st.pendingEscalation;
+  st.outcome = outcome;
+  st.closedAt = now();
+  st.phase = 'closed';
+  upsertSearchAttributes([{ key: SA.outcome, value: outcome }]);
+}
+
 /**
  * What one incident knows and has written down: the state the `state` query returns, the
  * current facts and decision, and the search attributes and UI details that follow them. Every
@@ -34,6 +43,8 @@ export class IncidentRecord {
   private readonly decisionHistoryFacts: (Facts | null)[] = [];
   /** The facts in force when the current decision was made. */
   private decidedFrom: Facts | null = null;
+  /** Called with the final state (a storm member tells its storm: workflows/storm-member.ts). */
+  onClose: ((st: IncidentState) => void) | undefined;
 
   constructor(
     readonly input: IncidentInput,
@@ -88,15 +99,12 @@ export class IncidentRecord {
   }
 
   close(outcome: Outcome): IncidentState {
-    delete this.st.pendingEscalation;
-    this.st.outcome = outcome;
-    this.st.closedAt = now();
-    this.st.phase = 'closed';
-    upsertSearchAttributes([{ key: SA.outcome, value: outcome }]);
+    closeState(this.st, outcome);
     this.setDetails();
     log.info('incident closed', { outcome, rule: this.decision?.rule, action: this.st.finalAction });
     // Counted by the worker's metrics (docs/architecture.md §9): a sink call is no command, and replay does not repeat it.
     incidentMetrics.closed(this.input, this.st);
+    this.onClose?.(this.st);
     return this.st;
   }
 

@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { Config } from '../config';
 import type { IncidentState } from '../contract/incident';
+import type { StormState } from '../contract/storm';
 import { workflowUiUrl } from '../runtime/temporal';
 import type { IncidentSummary } from './incident-view';
 import { getIncidentState } from './incident-view';
@@ -29,6 +30,9 @@ export type IncidentDetail = IncidentSummary & {
   quietAfter?: IncidentState['quietAfter'] | null;
   /** Shadow mode: what would have been done. */
   wouldDo?: IncidentState['wouldDo'] | null;
+  /** The storm this incident pages through, or (for a storm) its members (docs/architecture.md §3). */
+  stormId?: string | null;
+  storm?: StormState['storm'] | null;
   uiUrl: string;
 };
 
@@ -52,6 +56,8 @@ export async function incidentDetail(client: Client, config: Config, id: string)
     notes: state.notes,
     quietAfter: state.quietAfter ?? null,
     wouldDo: state.wouldDo ?? null,
+    stormId: state.stormId ?? null,
+    storm: (state as Partial<StormState>).storm ?? null,
     uiUrl,
   };
   return { detail, state, summary, note, uiUrl };

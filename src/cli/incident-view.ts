@@ -3,6 +3,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { CliError } from './errors';
 import type { IncidentState } from '../contract/incident';
 import { INCIDENT_WORKFLOW_TYPE } from '../contract/incident';
+import { STORM_WORKFLOW_TYPE } from '../contract/storm';
 import { SA } from '../contract/search-attributes';
 import { stateQuery } from '../contract/signals';
 import { EXIT } from './exit-codes';
@@ -89,7 +90,8 @@ export async function queryState(client: Client, id: string, runId?: string): Pr
  * no worker answers for shows phase `unknown`, and `unanswered` counts them.
  */
 export async function listIncidents(client: Client, opts: { open?: boolean; container?: string; limit?: number; drills?: boolean } = {}): Promise<{ rows: IncidentSummary[]; unanswered: number }> {
-  const clauses = [`WorkflowType = '${INCIDENT_WORKFLOW_TYPE}'`];
+  // A host storm is listed with its incidents: it is what pages for them (docs/architecture.md §3).
+  const clauses = [`WorkflowType IN ('${INCIDENT_WORKFLOW_TYPE}', '${STORM_WORKFLOW_TYPE}')`];
   if (opts.open) clauses.push(`ExecutionStatus = 'Running'`);
   if (opts.container) clauses.push(`${SA.container.name} = '${opts.container.replace(/'/g, '')}'`);
   // Drill incidents are dockmedic testing itself: shown only when asked for (docs/architecture.md §6).

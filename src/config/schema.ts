@@ -134,6 +134,8 @@ export const Config = z
     DOCKMEDIC_LADDER: ladder('oncall-primary:300,oncall-secondary:600,engineering-manager:900'),
     DOCKMEDIC_RESOLVE_TIMEOUT_SECONDS: int(4 * 3600, 1),
     DOCKMEDIC_REPAGE_QUIET_SECONDS: int(3600, 0),
+    DOCKMEDIC_STORM_COUNT: int(5, 0).refine((n) => n === 0 || n >= 2, 'expected 0 (off) or at least 2'),
+    DOCKMEDIC_STORM_WINDOW_SECONDS: int(30, 1),
     DOCKMEDIC_WEBHOOK_URL: z.string().url().optional(),
     /** The worker hands each page to the gateway's post_slack_page tool (the gateway holds the Slack credentials). */
     DOCKMEDIC_SLACK_VIA_GATEWAY: z.enum(['true', 'false']).default('false'),
@@ -254,6 +256,8 @@ export const Config = z
         ladder: env.DOCKMEDIC_LADDER,
         resolveTimeoutSeconds: env.DOCKMEDIC_RESOLVE_TIMEOUT_SECONDS,
         repageQuietSeconds: env.DOCKMEDIC_REPAGE_QUIET_SECONDS,
+        /** One page per storm (docs/architecture.md §3): this many incidents on the host within the window; 0 turns it off. */
+        storm: { count: env.DOCKMEDIC_STORM_COUNT, windowSeconds: env.DOCKMEDIC_STORM_WINDOW_SECONDS },
         webhookUrl: env.DOCKMEDIC_WEBHOOK_URL,
         slackViaGateway: env.DOCKMEDIC_SLACK_VIA_GATEWAY === 'true',
       },

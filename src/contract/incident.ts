@@ -155,6 +155,8 @@ export interface IncidentState {
   wouldDo?: WouldDo;
   /** Set when the quiet period held this incident back: the earlier run a person (or nobody) already had. */
   quietAfter?: EarlierIncident;
+  /** The host storm this incident belongs to (docs/architecture.md §3): it pages through the storm. */
+  stormId?: string;
 }
 
 /** What a shadow incident would have done: the action, the gateway calls it takes, or the page. */

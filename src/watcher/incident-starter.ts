@@ -6,6 +6,9 @@ import { INCIDENT_WORKFLOW_TYPE, incidentWorkflowId } from '../contract/incident
 import { SA } from '../contract/search-attributes';
 import { observeSignal } from '../contract/signals';
 import { DRILL_HOST_LABEL, DRILL_ID_PATTERN, DRILL_LABEL } from '../contract/drill';
+import type { StormInput, StormMemberRef } from '../contract/storm';
+import { STORM_WORKFLOW_TYPE, joinStormSignal, stormMembersSignal, stormWorkflowId } from '../contract/storm';
+import { StormDetector } from './storm-detector';
 
 export interface ContainerRefInfo {
   id: string;
@@ -48,12 +51,20 @@ export function incidentInputFrom(config: Config, container: ContainerRefInfo, o
 export class IncidentStarter {
   /** The container id of the incident this watcher last opened or signalled, by container name. */
   private readonly openedFor = new Map<string, string>();
+  private readonly storms: StormDetector;
+  /** The storm new incidents join while openings keep coming (docs/architecture.md §3). */
+  private stormId: string | null = null;
 
   constructor(
     private readonly client: Client,
     private readonly config: Config,
     private readonly replacedWaitMs = 15_000,
-  ) {}
+    private readonly log: (record: Record<string, unknown>) => void = () => undefined,
+  ) {
+    const { count, windowSeconds } = config.escalation.storm;
+    // Shadow mode pages nobody, so it has no storm to page about either.
+    this.storms = new StormDetector(config.mode === 'shadow' ? 0 : count, windowSeconds * 1000);
+  }
 
   workflowId(name: string): string {
     return incidentWorkflowId(this.config.host, name);
@@ -73,6 +84,64 @@ export class IncidentStarter {
       if (await this.closedWithin(workflowId, this.replacedWaitMs)) await this.signalWithStart(workflowId, container, observation);
     }
     this.openedFor.set(container.name, container.id);
+    // A drill is dockmedic testing itself: it never counts towards a storm, nor joins one.
+    if (!drillOf(this.config, container.labels)) await this.countTowardsStorm({ workflowId, container: container.name, containerId: container.id });
+    return workflowId;
+  }
+
+  /**
+   * The storm's bookkeeping never stops an incident: it has been opened already, and acts and
+   * pages on its own if the storm cannot be started or told.
+   */
+  private async countTowardsStorm(member: StormMemberRef): Promise<void> {
+    const verdict = this.storms.opened(member, Date.now());
+    try {
+      if (verdict.kind === 'start') {
+        this.stormId = null;
+        this.stormId = await this.startStorm(verdict.members);
+        this.log({ msg: 'storm opened', stormId: this.stormId, members: verdict.members.length });
+      }
+      const members = verdict.kind === 'start' ? verdict.members : verdict.kind === 'join' ? [verdict.member] : [];
+      const stormId = this.stormId;
+      if (members.length === 0 || stormId === null) return;
+      await this.client.workflow.getHandle(stormId).signal(stormMembersSignal, members);
+      await Promise.all(
+        members.map((m) =>
+          this.client.workflow
+            .getHandle(m.workflowId)
+            .signal(joinStormSignal, { stormId })
+            // An incident that closed already (ignored, say) has nothing to page: the storm lists it unreported.
+            .catch((err: unknown) => {
+              if (!(err instanceof WorkflowNotFoundError)) throw err;
+            }),
+        ),
+      );
+    } catch (err) {
+      this.log({ msg: 'storm bookkeeping failed; its incidents page on their own', error: (err as Error).message });
+    }
+  }
+
+  private async startStorm(members: StormMemberRef[]): Promise<string> {
+    const startedAt = Date.now();
+    const workflowId = stormWorkflowId(this.config.host, startedAt);
+    const { ladder, resolveTimeoutSeconds, storm } = this.config.escalation;
+    const input: StormInput = {
+      host: this.config.host,
+      count: storm.count,
+      windowSeconds: storm.windowSeconds,
+      escalation: { ladder, resolveTimeoutSeconds },
+      uiUrl: this.config.temporal.uiUrl,
+    };
+    await this.client.workflow.start(STORM_WORKFLOW_TYPE, {
+      workflowId,
+      taskQueue: this.config.temporal.taskQueue,
+      args: [input],
+      typedSearchAttributes: [
+        { key: SA.container, value: 'storm' },
+        { key: SA.host, value: this.config.host },
+      ],
+      staticSummary: `storm of ${members.length}+ incidents on ${this.config.host}`,
+    });
     return workflowId;
   }
 

@@ -56,8 +56,8 @@ export class Watcher {
       crashLoopWindowSeconds: policy.crashLoopWindowSeconds,
       operatorStopGraceSeconds: 30,
     });
-    this.starter = new IncidentStarter(opts.temporal, opts.config);
     this.log = opts.log ?? createLog('watcher');
+    this.starter = new IncidentStarter(opts.temporal, opts.config, undefined, this.log);
     this.connectedOnce = new Promise((resolve) => (this.markConnected = resolve));
   }
 

@@ -13,6 +13,9 @@ import { killLeftoverProcesses, spawnDockmedic } from '../helpers/processes';
 import { repoRoot } from '../helpers/paths';
 import { cleanupTestContainers, OWNER_PID_LABEL, requireStack, TEMPORAL_ADDRESS, TEST_LABEL } from '../helpers/stack';
 import { RUN_LABEL } from '../helpers/scenario';
+import type { WebhookRecorder } from '../helpers/webhook';
+import { startWebhookRecorder } from '../helpers/webhook';
+import { after, before } from 'node:test';
 import type { IncidentState } from '../../src/contract/incident';
 import { stateQuery } from '../../src/contract/signals';
 
@@ -75,6 +78,9 @@ export async function startE2eStack(extraEnv: NodeJS.ProcessEnv = {}, opts: { ga
     DOCKMEDIC_RESOLVE_TIMEOUT_SECONDS: '30',
     DOCKMEDIC_CRASHLOOP_DEATHS: '3',
     DOCKMEDIC_CRASHLOOP_WINDOW_SECONDS: '60',
+    // Most tests run several incidents at once on one host: a storm (docs/architecture.md §3) would
+    // take their pages. The storm tests and benchmark turn it on.
+    DOCKMEDIC_STORM_COUNT: '0',
     // This run's watcher acts on this run's containers only (see RUN_LABEL).
     DOCKMEDIC_WATCH_SELECTOR: `${RUN_LABEL}=${runId}`,
     // Drill containers carry the run's labels too: its watcher sees them, cleanup finds them.
@@ -136,6 +142,8 @@ export async function startE2eStack(extraEnv: NodeJS.ProcessEnv = {}, opts: { ga
         : [],
     close: async () => {
       await Promise.all([watcher.stop(), worker.stop(), gateway.stop()]);
+      // Incidents still waiting for a person (a benchmark's, a failed test's) would wait forever.
+      await terminateOpenWorkflows(client, runId);
       await connection.close();
       delete process.env.DOCKMEDIC_TEST_RUN;
       await cleanupTestContainers();
@@ -143,6 +151,29 @@ export async function startE2eStack(extraEnv: NodeJS.ProcessEnv = {}, opts: { ga
     },
   };
   return stack;
+}
+
+async function terminateOpenWorkflows(client: Client, host: string): Promise<void> {
+  const open: { id: string; runId: string }[] = [];
+  for await (const info of client.workflow.list({ query: `DockmedicHost = '${host}' AND ExecutionStatus = 'Running'` })) open.push({ id: info.workflowId, runId: info.runId });
+  await Promise.all(open.map((w) => client.workflow.getHandle(w.id, w.runId).terminate('the test stack closed').catch(() => undefined)));
+}
+
+/**
+ * For a test file: a stack whose pages go to a local webhook recorder, started before its tests
+ * and closed after them. Read `stack` and `hook` inside the tests.
+ */
+export function pagedStack(env: NodeJS.ProcessEnv = {}): { stack: E2eStack; hook: WebhookRecorder } {
+  const ctx = {} as { stack: E2eStack; hook: WebhookRecorder };
+  before(async () => {
+    ctx.hook = await startWebhookRecorder();
+    ctx.stack = await startE2eStack({ DOCKMEDIC_WEBHOOK_URL: ctx.hook.url, ...env });
+  });
+  after(async () => {
+    await ctx.stack?.close();
+    await ctx.hook?.close();
+  });
+  return ctx;
 }
 
 /** Allowed mutating calls the gateway audited for a container, by tool. */

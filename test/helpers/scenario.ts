@@ -47,6 +47,14 @@ async function removeEarlierTestContainer(name: string): Promise<void> {
   await container.remove({ force: true, v: true });
 }
 
+/**
+ * A script that fails once (exit 3) at `atSeconds` (epoch) and, restarted, keeps running: the
+ * marker survives a restart in the container's own layer. Many of these fail at the same moment.
+ */
+export function failOnceAt(atSeconds: number): string {
+  return `if [ -f /failed ]; then exec sleep 3600; fi; while [ "$(date +%s)" -lt ${atSeconds} ]; do sleep 0.05; done; touch /failed; exit 3`;
+}
+
 /** Label tying containers to the end-to-end run whose watcher selects them. */
 export const RUN_LABEL = 'dockmedic.test.run';
 

@@ -151,3 +151,13 @@ describe('settings the incident workflow would refuse stop the process at start-
     }
   });
 });
+
+describe('DOCKMEDIC_STORM_COUNT', () => {
+  it('defaults to 5 within 30 s; 0 turns storms off; 1 (every incident a storm) and non-digits are refused', () => {
+    assert.deepEqual(loadConfig({}).escalation.storm, { count: 5, windowSeconds: 30 });
+    assert.equal(loadConfig({ DOCKMEDIC_STORM_COUNT: '0' }).escalation.storm.count, 0);
+    assertConfigError({ DOCKMEDIC_STORM_COUNT: '1' }, 'DOCKMEDIC_STORM_COUNT', /0 \(off\) or at least 2/);
+    assertConfigError({ DOCKMEDIC_STORM_COUNT: 'five' }, 'DOCKMEDIC_STORM_COUNT');
+    assertConfigError({ DOCKMEDIC_STORM_WINDOW_SECONDS: '0' }, 'DOCKMEDIC_STORM_WINDOW_SECONDS');
+  });
+});

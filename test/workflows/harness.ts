@@ -129,15 +129,19 @@ export interface Call {
   args: unknown[];
 }
 
-type Refusal = { refuse: string; kind?: 'refused' | 'throttled' | 'transient' };
+type Refusal = { refuse: string; kind?: 'refused' | 'throttled' | 'transient'; retryAfterSeconds?: number };
 
 export interface Script {
   /** Answers of inspect, in order; the last one repeats. */
   inspect: (ContainerSummary | Refusal)[];
+  /** Other containers' inspect answers, by container id, counted per container (for several incidents on one worker). */
+  inspectFor?: Record<string, (ContainerSummary | Refusal)[]>;
   priorOomIncidents?: number | Refusal;
   /** What the quiet period's visibility lookup lists (nothing by default). */
   earlierIncidents?: EarlierIncident[] | Refusal;
   restart?: Refusal;
+  /** With `restart`: only this many restarts of the incident's container are refused, later ones succeed. */
+  restartRefusals?: number;
   /** What list_dependents answers (none by default). */
   dependents?: Dependent[] | Refusal;
   /** A dependent's restart, by its container id, is refused like this. */
@@ -169,7 +173,7 @@ export function proposal(proposedAction: Proposal['proposedAction'], failureType
 }
 
 function refusal(r: Refusal, tool: string): Error {
-  const details = { code: r.refuse, status: 429, tool };
+  const details = { code: r.refuse, status: 429, tool, ...(r.retryAfterSeconds !== undefined ? { retryAfterSeconds: r.retryAfterSeconds } : {}) };
   if (r.kind === 'throttled') return gatewayThrottled(`${r.refuse}: refused`, details);
   if (r.kind === 'transient') return gatewayTransient(`${r.refuse}: failed`, details);
   return gatewayRefused(`${r.refuse}: refused`, details);
@@ -208,6 +212,13 @@ export class ScriptedActivities {
     const parts = {
       inspectContainer: async (c: string) => {
         rec('inspectContainer', [c]);
+        const own = s.inspectFor?.[c];
+        if (own) {
+          const n = this.calls.filter((x) => x.name === 'inspectContainer' && x.args[0] === c).length - 1;
+          const a = own[Math.min(n, own.length - 1)];
+          if (a === undefined || isRefusal(a)) throw refusal(a ?? { refuse: 'container_not_found' }, 'inspect_container');
+          return a;
+        }
         if (this.inspected === 0 && s.holdFirstInspect) await s.holdFirstInspect;
         const answer = s.inspect[Math.min(this.inspected++, s.inspect.length - 1)];
         if (answer === undefined) throw new Error('script has no inspect answer');
@@ -228,7 +239,8 @@ export class ScriptedActivities {
         rec('restartContainer', [c, ...(opts ? [opts] : [])]);
         const dependentRefusal = s.dependentRestart?.[c];
         if (dependentRefusal) throw refusal(dependentRefusal, 'restart_container');
-        if (c === CONTAINER_ID && s.restart) throw refusal(s.restart, 'restart_container');
+        const refusedSoFar = this.calls.filter((x) => x.name === 'restartContainer' && x.args[0] === CONTAINER_ID).length - 1;
+        if (c === CONTAINER_ID && s.restart && refusedSoFar < (s.restartRefusals ?? Infinity)) throw refusal(s.restart, 'restart_container');
         return mutation('restart', 32 * MiB, true);
       },
       startContainer: async (c: string, opts?: MutateOptions) => {
@@ -274,6 +286,20 @@ export class ScriptedActivities {
       },
     };
   }
+}
+
+/** A worker on its own task queue running these activities, for tests that start several workflows. */
+export async function scriptedWorker(env: TestWorkflowEnvironment, acts: ScriptedActivities): Promise<{ worker: Worker; taskQueue: string }> {
+  const taskQueue = `wf-test-${process.pid}-${++seq}`;
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    namespace: env.namespace ?? 'default',
+    taskQueue,
+    workflowBundle: await workflowBundle(),
+    activities: acts.build(),
+    sinks: incidentMetricsSinks(),
+  });
+  return { worker, taskQueue };
 }
 
 // ── inputs ──────────────────────────────────────────────────────────────────────────────────
@@ -327,15 +353,7 @@ export async function runIncident(
   opts: { input: IncidentInput; script: Script; during?: (h: WorkflowHandle, acts: ScriptedActivities) => Promise<void>; record?: string },
 ): Promise<Run> {
   const acts = new ScriptedActivities(opts.script);
-  const taskQueue = `wf-test-${process.pid}-${++seq}`;
-  const worker = await Worker.create({
-    connection: env.nativeConnection,
-    namespace: env.namespace ?? 'default',
-    taskQueue,
-    workflowBundle: await workflowBundle(),
-    activities: acts.build(),
-    sinks: incidentMetricsSinks(),
-  });
+  const { worker, taskQueue } = await scriptedWorker(env, acts);
   return worker.runUntil(async () => {
     const handle = await env.client.workflow.signalWithStart(INCIDENT_WORKFLOW_TYPE, {
       taskQueue,

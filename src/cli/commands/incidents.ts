@@ -6,6 +6,7 @@ import { listIncidents, NO_WORKER } from '../incident-view';
 import { printJson, renderTable } from '../table';
 import { positiveInt } from '../options';
 import type { IncidentState } from '../../contract/incident';
+import type { StormState } from '../../contract/storm';
 
 function short(value: unknown, max = 80): string {
   const text = typeof value === 'string' ? value : JSON.stringify(value);
@@ -17,13 +18,26 @@ function renderState(state: IncidentState, uiUrl: string): string {
   const out: string[] = [];
   const d = state.decision;
   out.push(`incident   ${state.incidentId}`);
-  out.push(`container  ${state.container} (${state.containerId.slice(0, 12)}) on ${state.host}`);
+  const storm = (state as Partial<StormState>).storm;
+  out.push(storm ? `storm      ${storm.members.length} incidents on ${state.host}` : `container  ${state.container} (${state.containerId.slice(0, 12)}) on ${state.host}`);
   out.push(`phase      ${state.phase}${state.outcome ? `   outcome ${state.outcome}` : ''}`);
   out.push(`started    ${state.startedAt}${state.closedAt ? `   closed ${state.closedAt}` : ''}`);
   if (state.wouldDo) {
     const w = state.wouldDo;
     out.push('', 'shadow mode (nothing was done)', `  would    ${w.page ? `page ${w.page.levelName}` : w.action}`);
     for (const c of w.calls) out.push(`  call     ${c.tool} ${JSON.stringify(c.args)}`);
+  }
+  if (state.stormId) out.push('', `storm      ${state.stormId} (this incident pages through it; \`dockmedic incidents show ${state.stormId}\`)`);
+  if (storm) {
+    out.push('', 'members');
+    out.push(
+      ...renderTable(
+        ['container', 'failure', 'status', 'done', 'incident'],
+        storm.members.map((m) => [m.container, m.report?.failure ?? '-', m.report?.outcome ?? m.report?.status ?? 'no report', short(m.report?.done ?? '-', 50), m.workflowId]),
+      )
+        .split('\n')
+        .map((l) => `  ${l}`),
+    );
   }
   if (state.quietAfter) {
     const q = state.quietAfter;
