@@ -3,6 +3,8 @@ import { failOnceAt, runScenarioContainer } from '../test/helpers/scenario';
 import { startWebhookRecorder } from '../test/helpers/webhook';
 import { startE2eStack, waitUntil } from '../test/e2e/harness';
 import { mapBounded } from '../src/runtime/bounded';
+import type { AuditRecord } from '../src/gateway/audit/record';
+import { docker } from '../test/helpers/stack';
 import { writeResult } from './results-file';
 import { round3 } from './stats';
 
@@ -24,6 +26,31 @@ export interface StormResult {
   duplicates: number;
   drain_s: number;
   left_unhandled: number;
+}
+
+/** Where the drain goes: the watcher opening incidents one event at a time, then the gateway's Docker calls. */
+function printBreakdown(watcherLog: string, restarts: AuditRecord[], failMs: number): void {
+  const signalled = watcherLog
+    .split('\n')
+    .filter((l) => l.includes('"incident signalled"'))
+    .map((l) => (JSON.parse(l) as { signalledMs: number }).signalledMs - failMs)
+    .sort((a, b) => a - b);
+  const docker = restarts.map((r) => r.durationMs).sort((a, b) => a - b);
+  const first = Math.min(...restarts.map((r) => Date.parse(r.time) - r.durationMs)) - failMs;
+  process.stdout.write(
+    `watcher: first incident signalled at +${round3(signalled[0] ?? NaN)} ms, last at +${round3(signalled.at(-1) ?? NaN)} ms (${signalled.length} signals)\n` +
+      `gateway: first restart began at +${round3(first)} ms; a restart's gateway time p50 ${round3(docker[Math.floor(docker.length / 2)] ?? NaN)} ms, max ${round3(docker.at(-1) ?? NaN)} ms\n`,
+  );
+}
+
+/** The engine's own floor: `restarts` exited containers restarted at once through the Docker API, no dockmedic. */
+async function dockerFloorSeconds(runId: string, restarts: number): Promise<number> {
+  const names = Array.from({ length: restarts }, (_, i) => `${runId}-floor${i}`);
+  await mapBounded(names, 8, (name) => runScenarioContainer({ name, cmd: 'exit 3' }));
+  await waitUntil('the floor containers to exit', async () => (await Promise.all(names.map(async (n) => !(await docker().getContainer(n).inspect()).State.Running))).every(Boolean), 60_000);
+  const t0 = performance.now();
+  await Promise.all(names.map((n) => docker().getContainer(n).restart({ t: 10 })));
+  return round3((performance.now() - t0) / 1000);
 }
 
 export async function runStorm(): Promise<StormResult> {
@@ -81,6 +108,8 @@ export async function runStorm(): Promise<StormResult> {
       left_unhandled: unhandled.length,
     };
     writeResult('storm', result);
+    printBreakdown(stack.watcher.output(), restarts, failAt * 1000);
+    process.stdout.write(`docker alone: ${await dockerFloorSeconds(stack.runId, restarts.length)} s to restart ${restarts.length} exited containers at once\n`);
     return result;
   } finally {
     await stack.close();

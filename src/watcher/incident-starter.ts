@@ -54,6 +54,7 @@ export class IncidentStarter {
   private readonly storms: StormDetector;
   /** The storm new incidents join while openings keep coming (docs/architecture.md §3). */
   private stormId: string | null = null;
+  private stormQueue: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly client: Client,
@@ -84,8 +85,12 @@ export class IncidentStarter {
       if (await this.closedWithin(workflowId, this.replacedWaitMs)) await this.signalWithStart(workflowId, container, observation);
     }
     this.openedFor.set(container.name, container.id);
-    // A drill is dockmedic testing itself: it never counts towards a storm, nor joins one.
-    if (!drillOf(this.config, container.labels)) await this.countTowardsStorm({ workflowId, container: container.name, containerId: container.id });
+    // A drill is dockmedic testing itself: it never counts towards a storm, nor joins one. The
+    // storm's signals queue behind each other, not in front of the next event's incident.
+    if (!drillOf(this.config, container.labels)) {
+      const member = { workflowId, container: container.name, containerId: container.id };
+      this.stormQueue = this.stormQueue.then(() => this.countTowardsStorm(member));
+    }
     return workflowId;
   }
 
@@ -143,6 +148,11 @@ export class IncidentStarter {
       staticSummary: `storm of ${members.length}+ incidents on ${this.config.host}`,
     });
     return workflowId;
+  }
+
+  /** Resolves once the storm bookkeeping of every incident opened so far is done (the watcher's stop waits for it). */
+  settled(): Promise<void> {
+    return this.stormQueue;
   }
 
   /** Whether the latest incident under this id is about another container (its memo says which). */

@@ -81,6 +81,7 @@ export class Watcher {
     this.stopped = true;
     this.stream?.destroy();
     await this.queue;
+    await this.starter.settled();
   }
 
   private async connectLoop(): Promise<void> {
