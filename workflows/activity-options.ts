@@ -17,11 +17,15 @@ export const ACTIVITY_OPTIONS = {
     scheduleToCloseTimeout: '1m',
     retry: { initialInterval: '250ms', backoffCoefficient: 2, maximumInterval: '5s', maximumAttempts: 5, nonRetryableErrorTypes },
   },
-  /** restart, start, update resources: a restart may wait for the stop timeout (10 s) first. */
+  /**
+   * restart, start, update resources: a restart may wait for the stop timeout (10 s) first.
+   * Retried for about 45 s: long enough for a gateway killed mid-call to be restarted and to
+   * tell its orphaned claim from Docker's state (docs/architecture.md §4); never twice, by key.
+   */
   dockerMutate: {
     startToCloseTimeout: '45s',
     scheduleToCloseTimeout: '3m',
-    retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 4, nonRetryableErrorTypes },
+    retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 9, nonRetryableErrorTypes },
   },
   /** Temporal visibility (past incidents). */
   visibility: { startToCloseTimeout: '10s', scheduleToCloseTimeout: '1m', retry: quickRetry },

@@ -280,8 +280,21 @@ async function prepareToolCall(deps: PipelineDeps, ctx: RequestContext, request:
   }
 
   if (idemKey) {
-    const stored = await deps.idempotency.claim(agentId, idemKey, fingerprint, ctx.requestId);
-    if (stored) return { replayed: replayedResponse(ctx, stored) };
+    const recover = tool.target !== 'none' ? tool.recover : undefined;
+    const claimed = await deps.idempotency.claim(agentId, idemKey, fingerprint, ctx.requestId, recover ? recover.afterMs(args) : Infinity);
+    if (claimed && 'stored' in claimed) return { replayed: replayedResponse(ctx, claimed.stored) };
+    if (claimed && recover && target) {
+      // Its gateway died holding the claim: Docker's state (scope just inspected it) says whether
+      // the call took effect. If it did, that is the outcome, stored and answered as a replay;
+      // if not, this request takes the claim over and runs it (docs/architecture.md §4).
+      const effect = recover.tookEffect(args, target, claimed.orphaned.at);
+      if (effect) {
+        const stored: StoredOutcome = { result: effect.result, summary: { ...effect.summary, recoveredFrom: claimed.orphaned.requestId }, requestId: claimed.orphaned.requestId };
+        await deps.idempotency.complete(agentId, idemKey, fingerprint, stored);
+        return { replayed: replayedResponse(ctx, stored) };
+      }
+      await deps.idempotency.takeOver(agentId, idemKey, fingerprint, ctx.requestId, claimed.orphaned);
+    }
   }
   mark(ctx, 'idempotency');
   return { tool, args, target, plan, env, fingerprint };

@@ -106,6 +106,8 @@ export async function startGateway(config: Config, deps: GatewayDeps = {}): Prom
   try {
     redis = connectStore(deps.redisUrl ?? config.redisUrl);
     const docker = deps.docker ?? new Docker({ socketPath: config.dockerSocket });
+    const idempotency = new IdempotencyStore(redis, settings.idempotencyTtlSeconds);
+    idempotency.startHeartbeat();
     const pipeline: PipelineDeps = {
       settings: { ...settings, shadowAgents: shadowAgentsOf(config) },
       bounds: { memoryMaxFactor: config.policy.memoryMaxFactor, memoryCeilingBytes: config.policy.memoryCeilingBytes },
@@ -113,7 +115,7 @@ export async function startGateway(config: Config, deps: GatewayDeps = {}): Prom
       store: redis,
       admission: new Admission(redis),
       limiter: new RateLimiter(redis),
-      idempotency: new IdempotencyStore(redis, settings.idempotencyTtlSeconds),
+      idempotency,
       docker,
       llmProxy: deps.llmProxy ?? upstreamProxy(settings, deps.llmUpstream),
       slack,
@@ -166,6 +168,7 @@ export async function startGateway(config: Config, deps: GatewayDeps = {}): Prom
           server.close(() => resolve());
           server.closeIdleConnections();
         });
+        idempotency.stopHeartbeat();
         store.disconnect();
         await slack?.close();
         audit.close();

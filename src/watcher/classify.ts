@@ -63,8 +63,22 @@ export class EventClassifier {
   private readonly deaths = new Map<string, number[]>();
   private readonly lastStop = new Map<string, number>();
   private readonly lastOom = new Map<string, number>();
+  /** The last death heard live as an operator's stop, by container: a reconciliation must not take it for a missed failure. */
+  private readonly lastStoppedDeath = new Map<string, number>();
 
   constructor(private readonly settings: ClassifierSettings) {}
+
+  /**
+   * Whether an exit Docker reports at `finishedMs` followed an operator's (or the engine's own)
+   * stop this watcher heard: dockerd stopping sends kill events, and its containers' deaths are
+   * no failures for the reconciliation to open incidents for.
+   */
+  alreadyHeard(id: string, finishedMs: number): boolean {
+    const died = this.lastStoppedDeath.get(id);
+    if (died !== undefined && finishedMs <= died + 1000) return true;
+    const stoppedAt = this.lastStop.get(id);
+    return stoppedAt !== undefined && finishedMs >= stoppedAt && finishedMs - stoppedAt <= this.settings.operatorStopGraceSeconds * 1000;
+  }
 
   /**
    * `restartPolicy` is the container's HostConfig.RestartPolicy.Name, looked up by the caller
@@ -105,7 +119,10 @@ export class EventClassifier {
     const operatorStop = stoppedAt !== undefined && ev.timeMs - stoppedAt <= graceMs && ev.timeMs >= stoppedAt;
     const oomAt = this.lastOom.get(ev.id);
     const oom = oomAt !== undefined && ev.timeMs - oomAt <= graceMs && ev.timeMs >= oomAt;
-    if (operatorStop) this.lastStop.delete(ev.id);
+    if (operatorStop) {
+      this.lastStop.delete(ev.id);
+      this.lastStoppedDeath.set(ev.id, ev.timeMs);
+    }
 
     const windowMs = this.settings.crashLoopWindowSeconds * 1000;
     const recent = (this.deaths.get(ev.id) ?? []).filter((t) => ev.timeMs - t < windowMs);
@@ -135,6 +152,7 @@ export class EventClassifier {
     this.deaths.delete(id);
     this.lastStop.delete(id);
     this.lastOom.delete(id);
+    this.lastStoppedDeath.delete(id);
   }
 }
 

@@ -2,6 +2,7 @@ import type Docker from 'dockerode';
 import type { Readable } from 'node:stream';
 import { createInterface } from 'node:readline';
 import type { Client } from '@temporalio/client';
+import { isGrpcServiceError } from '@temporalio/client';
 import type { Config } from '../config';
 import type { ContainerEvent, Verdict } from './classify';
 import { EventClassifier, isOptedIn, toContainerEvent, watchedLabels } from './classify';
@@ -30,6 +31,17 @@ const WATCHED = new Set(['die', 'oom', 'health_status', 'kill', 'stop', 'restart
  */
 /** Incidents the start-up reconciliation opens at once. */
 const RECONCILE_CONCURRENCY = 16;
+
+/** How long an event waits for Temporal to come back before it is given up (the next reconciliation still finds an exit). */
+const TEMPORAL_WAIT_MS = 10 * 60_000;
+
+/** gRPC UNAVAILABLE or DEADLINE_EXCEEDED, on the error or its cause: the server is down or restarting. */
+export function isTemporalUnavailable(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    if (isGrpcServiceError(e) && (e.code === 14 || e.code === 4)) return true;
+  }
+  return false;
+}
 
 /** Wall-clock ms with sub-ms precision (performance.now() on the process's time origin). */
 function nowMs(): number {
@@ -164,13 +176,32 @@ export class Watcher {
     // Every observation names its container: a recreated container (same name, new id) ends the old one's incident.
     const verdict: Verdict = classified.kind === 'drop' ? classified : { ...classified, observation: { ...classified.observation, containerId: ev.id } };
     if (verdict.kind === 'open') {
-      const workflowId = await this.starter.open(container, verdict.observation);
+      const workflowId = await this.whileTemporalIsBack(() => this.starter.open(container, verdict.observation));
       // Times for the latency benchmark's stages (docs/architecture.md §3): read, then signalWithStart answered.
       this.log({ msg: 'incident signalled', workflowId, container: ev.name, event: ev.action, receivedMs: ev.receivedMs, signalledMs: nowMs() });
     } else if (verdict.kind === 'forward') {
-      await this.starter.forward(container, verdict.observation);
+      await this.whileTemporalIsBack(() => this.starter.forward(container, verdict.observation));
     }
     return verdict;
+  }
+
+  /**
+   * Temporal down (a restart, say) is waited out, in event order: the events behind this one
+   * wait with it, and each is opened or signalled once the server answers again, not dropped.
+   */
+  private async whileTemporalIsBack<T>(fn: () => Promise<T>): Promise<T> {
+    const deadline = Date.now() + TEMPORAL_WAIT_MS;
+    let delayMs = 500;
+    for (;;) {
+      try {
+        return await fn();
+      } catch (err) {
+        if (!isTemporalUnavailable(err) || this.stopped || Date.now() >= deadline) throw err;
+        this.log({ msg: 'temporal unavailable; the event waits for it', error: (err as Error).message, retryInMs: delayMs });
+        await new Promise((r) => setTimeout(r, delayMs));
+        delayMs = Math.min(delayMs * 2, 5_000);
+      }
+    }
   }
 
   private async restartPolicyOf(id: string): Promise<string | undefined> {
@@ -188,6 +219,8 @@ export class Watcher {
     // Each container is its own incident: after an outage of the watcher, hundreds may be due at
     // once, and one at a time (three Temporal round trips each) would take minutes.
     await mapBounded(missed, RECONCILE_CONCURRENCY, async (m) => {
+      // A death this watcher heard live (an operator's or the engine's stop, say) was not missed.
+      if (m.observation.exitCode !== undefined && this.classifier.alreadyHeard(m.id, Date.parse(m.observation.time))) return;
       // A failure that already has an incident (open or closed since) was not missed.
       if (await this.starter.hasIncidentSince(m.name, m.observation.time, m.id)) return;
       await this.starter.open({ id: m.id, name: m.name, labels: m.labels }, { ...m.observation, containerId: m.id });

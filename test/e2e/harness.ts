@@ -39,6 +39,9 @@ export interface E2eStack {
   startWorker(): Promise<void>;
   /** The watcher's listener (intake, /healthz), from its "watcher started" line. */
   listenerUrl(): string;
+  /** Kill the gateway (as a crash would); `startGateway` starts a new one on the same port, keys and audit file. */
+  killGateway(): Promise<void>;
+  startGateway(): Promise<void>;
   /** Kill the watcher; `startWatcher` starts a new one. */
   killWatcher(): Promise<void>;
   /** Start a watcher; `extraEnv` over the run's (e.g. a deliberately wrong policy); `args` after `watcher`. */
@@ -90,7 +93,8 @@ export async function startE2eStack(extraEnv: NodeJS.ProcessEnv = {}, opts: { ga
   process.env.DOCKMEDIC_TEST_RUN = runId;
   const auditFile = join(stateDir, 'audit', 'gateway.jsonl');
   // What only the gateway may hold (Slack credentials) goes to its process alone.
-  const gateway = spawnDockmedic(`gateway-${runId}`, ['gateway'], { ...env, ...opts.gatewayEnv });
+  const spawnGateway = () => spawnDockmedic(`gateway-${runId}`, ['gateway'], { ...env, ...opts.gatewayEnv });
+  let gateway = spawnGateway();
   await gateway.waitFor(/gateway listening/);
   let worker = spawnDockmedic(`worker-${runId}`, ['worker'], env);
   let watcher = spawnDockmedic(`watcher-${runId}`, ['watcher'], env);
@@ -104,12 +108,19 @@ export async function startE2eStack(extraEnv: NodeJS.ProcessEnv = {}, opts: { ga
     stateDir,
     auditFile,
     client,
-    gateway,
+    get gateway() {
+      return gateway;
+    },
     get worker() {
       return worker;
     },
     get watcher() {
       return watcher;
+    },
+    killGateway: () => gateway.stop('SIGKILL'),
+    startGateway: async () => {
+      gateway = spawnGateway();
+      await gateway.waitFor(/gateway listening/);
     },
     killWatcher: () => watcher.stop('SIGKILL'),
     startWatcher: async (extraEnv = {}, args = []) => {

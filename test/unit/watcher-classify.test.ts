@@ -30,6 +30,21 @@ describe('watcher event classification', () => {
     assert.equal(v.kind === 'forward' && v.observation.operatorStop, true);
   });
 
+  it('an exit after a stop it heard is no missed failure for the reconciliation (dockerd stopping its containers)', () => {
+    const c = new EventClassifier(settings);
+    // Heard the kill and the death: the death is remembered as a stop.
+    c.classify(ev('kill', 1000, { signal: '15' }));
+    c.classify(ev('die', 11_000, { exitCode: '137' }));
+    assert.equal(c.alreadyHeard('c1', 11_000), true);
+    // Heard only the kill (the stream dropped before the death).
+    const d = new EventClassifier(settings);
+    d.classify(ev('kill', 1000, { signal: '15' }));
+    assert.equal(d.alreadyHeard('c1', 11_000), true);
+    // A failure nobody stopped, or one long after the stop, was missed.
+    assert.equal(new EventClassifier(settings).alreadyHeard('c1', 11_000), false);
+    assert.equal(d.alreadyHeard('c1', 1000 + 31_000), false);
+  });
+
   it('a stop long before a death does not excuse it', () => {
     const c = new EventClassifier(settings);
     c.classify(ev('stop', 1000));

@@ -33,3 +33,14 @@ export function mutationResult(action: MutationResult['action'], info: Container
 export function mutationSummary(r: MutationResult): Record<string, unknown> {
   return { action: r.action, ...r.after, ...(r.before ? { before: r.before } : {}) };
 }
+
+/**
+ * The container (re)started after the claim: the restart or start of a gateway that died took
+ * effect. The claim is written before Docker is called, and both clocks are this host's.
+ */
+export function startedSince(action: MutationResult['action'], target: ContainerInspectInfo, claimedAtMs: number): { result: MutationResult; summary: Record<string, unknown> } | null {
+  const started = Date.parse(target.State.StartedAt);
+  if (!target.State.Running || !(started > claimedAtMs)) return null;
+  const result = mutationResult(action, target);
+  return { result, summary: mutationSummary(result) };
+}

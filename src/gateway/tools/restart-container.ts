@@ -1,6 +1,6 @@
 import { timedDocker } from '../context';
 import { dockerRefusal } from '../docker/docker-errors';
-import { mutationResult, mutationSummary, stateAfter } from './after-state';
+import { mutationResult, mutationSummary, startedSince, stateAfter } from './after-state';
 import { defineTool } from './tool';
 import { RestartContainerArgs } from '../../contract/gateway';
 
@@ -19,4 +19,6 @@ export const restartContainer = defineTool({
     const result = mutationResult('restart', await stateAfter(env, target.Id));
     return { result, summary: mutationSummary(result) };
   },
+  // The stop timeout, then the start: a dead gateway's restart has finished (or never began) by then.
+  recover: { afterMs: (args) => (args.timeoutSeconds + 20) * 1000, tookEffect: (_args, target, at) => startedSince('restart', target, at) },
 });

@@ -1,6 +1,6 @@
 import { timedDocker } from '../context';
 import { dockerRefusal, dockerStatus } from '../docker/docker-errors';
-import { mutationResult, mutationSummary, stateAfter } from './after-state';
+import { mutationResult, mutationSummary, startedSince, stateAfter } from './after-state';
 import { defineTool } from './tool';
 import { StartContainerArgs } from '../../contract/gateway';
 
@@ -19,4 +19,5 @@ export const startContainer = defineTool({
     const result = mutationResult('start', await stateAfter(env, target.Id));
     return { result, summary: mutationSummary(result) };
   },
+  recover: { afterMs: () => 20_000, tookEffect: (_args, target, at) => startedSince('start', target, at) },
 });

@@ -48,6 +48,15 @@ export interface ContainerTool<S extends z.ZodType = z.ZodType, P = unknown> ext
   /** Bounds step: refuse arguments the target's facts do not allow, or return what `execute` should do. */
   plan?: (args: z.output<S>, target: ContainerInspectInfo, env: ToolEnv) => P;
   execute: (args: z.output<S>, target: ContainerInspectInfo, plan: P, env: ToolEnv) => Promise<ToolOutcome>;
+  /**
+   * A call whose gateway process died holding its idempotency claim (docs/architecture.md §4):
+   * how long the call could have run, and, from the target as Docker shows it now, its outcome
+   * if it took effect after `claimedAtMs` (null: it did not, run it).
+   */
+  recover?: {
+    afterMs: (args: z.output<S>) => number;
+    tookEffect: (args: z.output<S>, target: ContainerInspectInfo, claimedAtMs: number) => ToolOutcome | null;
+  };
 }
 
 /** A tool about no one container (create_drill_container, list_drill_containers): no scope step. */
