@@ -43,9 +43,13 @@ export async function stormWorkflow(input: StormInput): Promise<StormState> {
   ]);
 
   await storm.gather();
+  if (storm.nothingToSay()) return storm.quiet();
   void storm.followUps();
   return storm.ladder();
 }
+
+/** Outcomes of members that needed nothing: a burst of these is no storm worth a page. */
+const QUIET_OUTCOMES: readonly string[] = ['ignored', 'suppressed', 'container_gone', 'shadow'];
 
 class Storm {
   readonly st: StormState;
@@ -119,6 +123,16 @@ class Storm {
         return;
       }
     }
+  }
+
+  /** Every member closed having needed nothing (ignored, held back, gone): nobody is paged. */
+  nothingToSay(): boolean {
+    return [...this.members.values()].every((m) => m.report?.status === 'closed' && QUIET_OUTCOMES.includes(m.report.outcome ?? ''));
+  }
+
+  quiet(): StormState {
+    this.note(`all ${this.members.size} members closed without needing anything (${[...new Set([...this.members.values()].map((m) => m.report?.outcome))].join(', ')}): nobody is paged`);
+    return this.close('ignored');
   }
 
   /**

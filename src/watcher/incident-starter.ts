@@ -1,13 +1,13 @@
 import type { Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Config } from '../config';
-import type { IncidentInput, Observation } from '../contract/incident';
+import type { IncidentInput, Observation, Outcome } from '../contract/incident';
 import { INCIDENT_WORKFLOW_TYPE, incidentWorkflowId } from '../contract/incident';
 import { SA } from '../contract/search-attributes';
 import { observeSignal } from '../contract/signals';
 import { DRILL_HOST_LABEL, DRILL_ID_PATTERN, DRILL_LABEL } from '../contract/drill';
-import type { StormInput, StormMemberRef } from '../contract/storm';
-import { STORM_WORKFLOW_TYPE, joinStormSignal, stormMembersSignal, stormWorkflowId } from '../contract/storm';
+import type { StormInput, StormMemberRef, StormReport } from '../contract/storm';
+import { STORM_WORKFLOW_TYPE, joinStormSignal, stormMembersSignal, stormReportSignal, stormWorkflowId } from '../contract/storm';
 import { StormDetector } from './storm-detector';
 
 export interface ContainerRefInfo {
@@ -110,14 +110,19 @@ export class IncidentStarter {
       const stormId = this.stormId;
       if (members.length === 0 || stormId === null) return;
       await this.client.workflow.getHandle(stormId).signal(stormMembersSignal, members);
+      const storm = this.client.workflow.getHandle(stormId);
       await Promise.all(
         members.map((m) =>
           this.client.workflow
             .getHandle(m.workflowId)
             .signal(joinStormSignal, { stormId })
-            // An incident that closed already (ignored, say) has nothing to page: the storm lists it unreported.
-            .catch((err: unknown) => {
+            // An incident that closed already (ignored, say) cannot say so itself: the watcher tells the storm.
+            .catch(async (err: unknown) => {
               if (!(err instanceof WorkflowNotFoundError)) throw err;
+              const sa = (await this.client.workflow.getHandle(m.workflowId).describe()).typedSearchAttributes;
+              const outcome = sa.get(SA.outcome) as Outcome | undefined;
+              const report: StormReport = { ...m, status: 'closed', failure: sa.get(SA.failure) ?? 'unknown', done: 'closed before the storm began', at: new Date().toISOString(), ...(outcome ? { outcome } : {}) };
+              await storm.signal(stormReportSignal, report);
             }),
         ),
       );

@@ -14,7 +14,7 @@ import type { IncidentInput, IncidentState } from '../../src/contract/incident';
 import { INCIDENT_WORKFLOW_TYPE, incidentWorkflowId } from '../../src/contract/incident';
 import { observeSignal, respondSignal, stateQuery } from '../../src/contract/signals';
 import type { StormInput, StormState } from '../../src/contract/storm';
-import { STORM_WORKFLOW_TYPE, joinStormSignal, stormMembersSignal, stormWorkflowId } from '../../src/contract/storm';
+import { STORM_WORKFLOW_TYPE, joinStormSignal, stormMembersSignal, stormReportSignal, stormWorkflowId } from '../../src/contract/storm';
 
 let env: TestWorkflowEnvironment;
 before(async () => {
@@ -111,6 +111,29 @@ void describe('storm workflow', () => {
       );
       for (const h of members.slice(1)) assert.equal(((await h.result()) as IncidentState).outcome, 'auto_resolved');
       assert.equal(acts.named('notifyEscalation').length, 1, 'still one page');
+    });
+  });
+
+  void it('a burst of incidents that all needed nothing (out of scope, gone) pages nobody', async () => {
+    const acts = new ScriptedActivities({ inspect: [STATES.notOptedIn] });
+    const { worker, taskQueue } = await scriptedWorker(env, acts);
+    await worker.runUntil(async () => {
+      const storm = await env.client.workflow.start(STORM_WORKFLOW_TYPE, { taskQueue, workflowId: `storm-${HOST}-quiet-${taskQueue}`, args: [stormInput] });
+      const members = await Promise.all([0, 1, 2].map((i) => startMember(taskQueue, member(i))));
+      await storm.signal(
+        stormMembersSignal,
+        members.map((h, i) => ({ workflowId: h.workflowId, container: `web${i}`, containerId: member(i).containerId })),
+      );
+      for (const h of members) await h.signal(joinStormSignal, { stormId: storm.workflowId }).catch(() => undefined);
+      // Members that closed before the link are reported by the watcher; these may close either way.
+      for (const [i, h] of members.entries()) {
+        const st = (await h.result()) as IncidentState;
+        assert.equal(st.outcome, 'ignored');
+        await storm.signal(stormReportSignal, { workflowId: h.workflowId, container: `web${i}`, containerId: member(i).containerId, status: 'closed', failure: 'out_of_scope', done: 'nothing done (ignored)', outcome: 'ignored', at: new Date().toISOString() });
+      }
+      const closed = (await storm.result()) as StormState;
+      assert.equal(closed.outcome, 'ignored', JSON.stringify(closed.notes));
+      assert.equal(acts.named('notifyEscalation').length, 0, 'nobody paged');
     });
   });
 
