@@ -37,7 +37,9 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
   setHandler(respondSignal, (r) => inbox.receive(r));
   setHandler(joinStormSignal, (j) => joinStorm(rec, (j as { stormId?: unknown } | undefined)?.stormId));
   setHandler(stateQuery, () => rec.st);
-  return run(rec, inbox);
+  const final = await run(rec, inbox);
+  if (rec.closing) await rec.closing;
+  return final;
 }
 
 async function run(rec: IncidentRecord, inbox: Inbox): Promise<IncidentState> {

@@ -45,6 +45,11 @@ export class IncidentRecord {
   private decidedFrom: Facts | null = null;
   /** Called with the final state (a storm member tells its storm: workflows/storm-member.ts). */
   onClose: ((st: IncidentState) => void) | undefined;
+  /**
+   * What the workflow must await before it returns: a signal sent in the task that completes
+   * the workflow is dropped by the server, so the storm would never hear of the close.
+   */
+  closing: Promise<unknown> | undefined;
 
   constructor(
     readonly input: IncidentInput,

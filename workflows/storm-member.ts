@@ -26,7 +26,9 @@ export function joinStorm(rec: IncidentRecord, stormId: unknown): void {
   if (typeof stormId !== 'string' || !STORM_ID.test(stormId)) return rec.note('dropped a malformed storm link');
   rec.st.stormId = stormId;
   rec.note(`linked to storm ${stormId}: many incidents opened on ${rec.input.host} at once, and the storm pages for them`);
-  rec.onClose = (st) => void reportToStorm(rec, 'closed', st.outcome ? { outcome: st.outcome } : {});
+  rec.onClose = (st) => {
+    rec.closing = reportToStorm(rec, 'closed', st.outcome ? { outcome: st.outcome } : {});
+  };
   // An incident that already paged keeps its own ladder: the person paged is not left hanging.
   const status: StormMemberStatus = rec.st.pendingEscalation ? 'paged_alone' : hasActed(rec) ? 'acted' : 'deciding';
   void reportToStorm(rec, status);

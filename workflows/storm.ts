@@ -149,16 +149,16 @@ class Storm {
       this.level = i + 1;
       this.setPending(this.answerable());
       this.page();
-      const answer = await this.waitFor(this.answerable(), level.timeoutSeconds, `waiting for ${level.name} (level ${i + 1})`);
+      const answer = await this.waitFor(() => this.answerable(), level.timeoutSeconds, `waiting for ${level.name} (level ${i + 1})`);
       if (answer === null) {
         this.note(`no answer from ${level.name} within ${level.timeoutSeconds}s`);
         continue;
       }
       if (answer.action !== 'acknowledge') return this.answered(answer);
       await this.forward(answer);
-      const rest = this.answerable().filter((a) => a !== 'acknowledge');
-      this.setPending(rest);
-      this.note(`acknowledged by ${answer.by}; waiting up to ${this.input.escalation.resolveTimeoutSeconds}s for ${rest.join(' | ')}`);
+      const rest = () => this.answerable().filter((a) => a !== 'acknowledge');
+      this.setPending(rest());
+      this.note(`acknowledged by ${answer.by}; waiting up to ${this.input.escalation.resolveTimeoutSeconds}s for ${rest().join(' | ')}`);
       const decided = await this.waitFor(rest, this.input.escalation.resolveTimeoutSeconds, `acknowledged by ${answer.by}`);
       if (decided === null) return this.close('unacknowledged');
       return this.answered(decided);
@@ -170,10 +170,15 @@ class Storm {
   /** Late hand-overs (after a page went out) are paged once more at the current level, batched. */
   async followUps(): Promise<void> {
     while (!this.closed) {
-      await condition(() => this.closed || (this.level > 0 && this.unpaged().length > 0));
+      // Only while waiting for an answer: during an approval or after it, nothing is paged.
+      await condition(() => this.closed || (this.st.pendingEscalation !== undefined && this.unpaged().length > 0));
       if (this.closed) return;
       await sleep(SETTLE_MS);
-      if (!this.closed && this.st.pendingEscalation) this.page();
+      if (!this.closed && this.st.pendingEscalation) {
+        // A late member may bring something to approve: the answers waited for follow.
+        this.st.pendingEscalation.waitingFor = this.st.pendingEscalation.waitingFor.includes('acknowledge') ? this.answerable() : this.answerable().filter((a) => a !== 'acknowledge');
+        this.page();
+      }
     }
   }
 
@@ -245,15 +250,16 @@ class Storm {
     }
   }
 
-  private async waitFor(accepted: readonly ResponseAction[], timeoutSeconds: number, summary: string): Promise<Response | null> {
+  /** The first answer among `accepted()` (read when it arrives: late members may add approve). */
+  private async waitFor(accepted: () => readonly ResponseAction[], timeoutSeconds: number, summary: string): Promise<Response | null> {
     const deadline = Date.now() + timeoutSeconds * 1000;
     for (;;) {
       const remaining = deadline - Date.now();
       if (this.pending.length === 0 && remaining <= 0) return null;
       if (!(await condition(() => this.pending.length > 0, Math.max(remaining, 1), { summary }))) return null;
       const r = this.pending.shift() as Response;
-      if (accepted.includes(r.action)) return r;
-      this.note(`${r.action} by ${r.by} ignored: waiting for ${accepted.join(' | ')}`);
+      if (accepted().includes(r.action)) return r;
+      this.note(`${r.action} by ${r.by} ignored: waiting for ${accepted().join(' | ')}`);
     }
   }
 

@@ -109,8 +109,16 @@ export class IncidentStarter {
       const members = verdict.kind === 'start' ? verdict.members : verdict.kind === 'join' ? [verdict.member] : [];
       const stormId = this.stormId;
       if (members.length === 0 || stormId === null) return;
-      await this.client.workflow.getHandle(stormId).signal(stormMembersSignal, members);
       const storm = this.client.workflow.getHandle(stormId);
+      try {
+        await storm.signal(stormMembersSignal, members);
+      } catch (err) {
+        if (!(err instanceof WorkflowNotFoundError)) throw err;
+        // The storm has closed (answered, or quiet): this incident pages on its own, and the next burst is a new storm.
+        this.stormId = null;
+        this.storms.endStorm();
+        return;
+      }
       await Promise.all(
         members.map((m) =>
           this.client.workflow
@@ -127,6 +135,7 @@ export class IncidentStarter {
         ),
       );
     } catch (err) {
+      if (this.stormId === null) this.storms.endStorm();
       this.log({ msg: 'storm bookkeeping failed; its incidents page on their own', error: (err as Error).message });
     }
   }

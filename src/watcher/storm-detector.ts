@@ -17,6 +17,11 @@ export class StormDetector {
     private readonly windowMs: number,
   ) {}
 
+  /** The storm is over (it closed, or could not be started): the next openings count afresh. */
+  endStorm(): void {
+    this.lastJoinAt = null;
+  }
+
   opened(member: StormMemberRef, at: number): StormVerdict {
     if (this.count === 0) return { kind: 'none' };
     if (this.lastJoinAt !== null && at - this.lastJoinAt <= this.windowMs) {

@@ -112,6 +112,8 @@ export class Watcher {
         this.live = true;
         this.markConnected();
         backoffMs = 250;
+        // Events heard before the drop are classified first: a stop heard then excuses its exit.
+        await this.queue;
         await this.reconcile();
         await this.consume(stream);
         this.live = false;

@@ -76,6 +76,11 @@ void describe('a storm of failures on one host', () => {
     // The budget frees 20 s after the first restarts: the batch waits for it, then restarts the three.
     const closed = (await storm.result()) as StormState;
     assert.equal(closed.outcome, 'approved', JSON.stringify(closed.notes));
+    // Each approved member's close reached the storm (a signal sent as a workflow completes would be dropped).
+    for (const n of handed) {
+      const m = closed.storm.members.find((x) => x.container === n);
+      assert.deepEqual([m?.report?.status, m?.report?.outcome], ['closed', 'approved'], `${n} told the storm it closed`);
+    }
     for (const n of handed) {
       const st = await closedIncident(t.stack.client, t.stack.incidentId(n), 60_000);
       assert.equal(st.outcome, 'approved', `${n}: ${JSON.stringify(st.notes)}`);

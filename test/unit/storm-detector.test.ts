@@ -38,4 +38,13 @@ void describe('StormDetector (docs/architecture.md §3)', () => {
     const off = new StormDetector(0, 10_000);
     assert.deepEqual(['a', 'b', 'c'].map((n) => off.opened(m(n), 0).kind), ['none', 'none', 'none']);
   });
+
+  void it('after endStorm (the storm closed) the next openings count afresh instead of joining', () => {
+    const d = new StormDetector(2, 10_000);
+    d.opened(m('a'), 0);
+    assert.equal(d.opened(m('b'), 1).kind, 'start');
+    d.endStorm();
+    assert.equal(d.opened(m('c'), 2).kind, 'none');
+    assert.equal(d.opened(m('d'), 3).kind, 'start');
+  });
 });

@@ -97,6 +97,8 @@ void describe('storm workflow', () => {
       await storm.signal(respondSignal, { action: 'approve', by: 'alice', at: new Date().toISOString() });
       const closed = (await storm.result()) as StormState;
       assert.equal(closed.outcome, 'approved', JSON.stringify(closed.notes));
+      // The member's close reached the storm (a signal sent as a workflow completes would be dropped).
+      assert.deepEqual([closed.storm.members[0]?.report?.status, closed.storm.members[0]?.report?.outcome], ['closed', 'approved']);
       const first = (await members[0]?.result()) as IncidentState;
       assert.equal(first.outcome, 'approved', JSON.stringify(first.notes));
       const restarts = first.decisionChain.filter((c) => c.tool === 'restart_container');

@@ -40,7 +40,8 @@ export function mutationSummary(r: MutationResult): Record<string, unknown> {
  */
 export function startedSince(action: MutationResult['action'], target: ContainerInspectInfo, claimedAtMs: number): { result: MutationResult; summary: Record<string, unknown> } | null {
   const started = Date.parse(target.State.StartedAt);
-  if (!target.State.Running || !(started > claimedAtMs)) return null;
+  // Judged by the start alone: a container that crashed again since is still one restarted.
+  if (!(started > claimedAtMs)) return null;
   const result = mutationResult(action, target);
   return { result, summary: mutationSummary(result) };
 }
