@@ -22,10 +22,17 @@ const MAX_RESPONSES = 50;
  * People's answers (`respond` signals). Every answer is recorded in the state; only those that
  * arrive while an escalation waits are kept for the ladder, in arrival order.
  */
+/** What an inbox answers for: an incident, or a storm (which never goes away). */
+export interface InboxOwner {
+  st: Pick<IncidentState, 'responses' | 'pendingEscalation'>;
+  note(text: string): void;
+  tracker: { gone: unknown };
+}
+
 export class Inbox {
   private readonly pending: Response[] = [];
 
-  constructor(private readonly rec: IncidentRecord) {}
+  constructor(private readonly rec: InboxOwner) {}
 
   receive(r: Response): void {
     const rec = this.rec;
@@ -41,8 +48,12 @@ export class Inbox {
     this.pending.push(r);
   }
 
-  /** The first response among `accepted` within the timeout, or null. Others are recorded and skipped. */
-  async waitFor(accepted: readonly ResponseAction[], timeoutSeconds: number, summary: string): Promise<Response | null> {
+  /**
+   * The first response among `accepted` within the timeout, or null. Others are recorded and
+   * skipped. `accepted` may be read as each answer arrives (a storm's grows with late members).
+   */
+  async waitFor(acceptedNow: readonly ResponseAction[] | (() => readonly ResponseAction[]), timeoutSeconds: number, summary: string): Promise<Response | null> {
+    const accepted = () => (typeof acceptedNow === 'function' ? acceptedNow() : acceptedNow);
     const deadline = Date.now() + timeoutSeconds * 1000;
     for (;;) {
       const remaining = deadline - Date.now();
@@ -51,8 +62,8 @@ export class Inbox {
       // The container is gone: nobody's answer is needed any more (escalate closes the incident).
       if (this.rec.tracker.gone !== null) return null;
       const r = this.pending.shift() as Response;
-      if (accepted.includes(r.action)) return r;
-      this.rec.note(`${r.action} by ${r.by} ignored: waiting for ${accepted.join(' | ')}`);
+      if (accepted().includes(r.action)) return r;
+      this.rec.note(`${r.action} by ${r.by} ignored: waiting for ${accepted().join(' | ')}`);
     }
   }
 }
@@ -220,9 +231,10 @@ async function answered(rec: IncidentRecord, answer: Response, remedy: Remedy): 
   }
 }
 
-function page(rec: IncidentRecord, notice: EscalationNotice): void {
+/** Sends one level's page, not awaited (a slow webhook never delays the ladder); its delivery is noted once known. */
+export function page(rec: Pick<InboxOwner, 'note'>, notice: EscalationNotice, summary = `page ${notice.levelName}`): void {
   const what = `level ${notice.level} (${notice.levelName})`;
-  void notifications.notifyEscalation.executeWithOptions({ ...ACTIVITY_OPTIONS.notify, summary: `page ${notice.levelName}` }, [notice]).then(
+  void notifications.notifyEscalation.executeWithOptions({ ...ACTIVITY_OPTIONS.notify, summary }, [notice]).then(
     (r) => rec.note(`notified ${what}: webhook ${r.webhook}`),
     (err: unknown) => {
       if (!isCancellation(err)) rec.note(`notification to ${what} failed: ${failureOf(err).message}`);

@@ -1,19 +1,15 @@
-import { condition, getExternalWorkflowHandle, isCancellation, proxyActivities, setCurrentDetails, setHandler, sleep, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import type { Activities } from '../activities';
+import { condition, getExternalWorkflowHandle, isCancellation, setCurrentDetails, setHandler, sleep, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { EscalationNotice } from '../src/contract/escalation-notice';
 import type { Outcome, Phase, Response, ResponseAction } from '../src/contract/incident';
-import { isResponse } from '../src/contract/incident-input';
 import type { FailureKind } from '../src/contract/policy';
 import { FAILURE_KINDS } from '../src/contract/policy';
 import { SA } from '../src/contract/search-attributes';
 import { respondSignal, stateQuery } from '../src/contract/signals';
 import type { StormInput, StormMember, StormState } from '../src/contract/storm';
 import { StormMembersSchema, StormReportSchema, stormMembersSignal, stormReportSignal } from '../src/contract/storm';
-import { ACTIVITY_OPTIONS } from './activity-options';
 import { failureOf } from './decision-chain';
+import { Inbox, page as sendPage } from './escalation';
 import { closeState, now } from './record';
-
-const notifications = proxyActivities<Activities>(ACTIVITY_OPTIONS.notify);
 
 /** No change for this long and every member has said where it stands: the storm pages. */
 const SETTLE_MS = 2000;
@@ -54,7 +50,7 @@ const QUIET_OUTCOMES: readonly string[] = ['ignored', 'suppressed', 'container_g
 class Storm {
   readonly st: StormState;
   private readonly members = new Map<string, StormMember>();
-  private readonly pending: Response[] = [];
+  private readonly inbox: Inbox;
   /** Bumped by every membership or report change. */
   private version = 0;
   private level = 0;
@@ -74,6 +70,8 @@ class Storm {
       notes: [],
       storm: { count: input.count, windowSeconds: input.windowSeconds, members: [] },
     };
+    // A storm has no container that could go away.
+    this.inbox = new Inbox({ st: this.st, note: (t) => this.note(t), tracker: { gone: null } });
   }
 
   addMembers(refs: unknown): void {
@@ -105,10 +103,7 @@ class Storm {
   }
 
   receive(r: Response): void {
-    if (!isResponse(r)) return this.note('dropped a malformed response');
-    if (this.st.responses.length < 50) this.st.responses.push(r);
-    if (!this.st.pendingEscalation) return this.note(`${r.action} by ${r.by} ignored: the storm is not waiting for an answer`);
-    this.pending.push(r);
+    this.inbox.receive(r);
   }
 
   /** Until every member has reported past `deciding` and nothing changed for SETTLE_MS, or the storm window ends. */
@@ -149,7 +144,7 @@ class Storm {
       this.level = i + 1;
       this.setPending(this.answerable());
       this.page();
-      const answer = await this.waitFor(() => this.answerable(), level.timeoutSeconds, `waiting for ${level.name} (level ${i + 1})`);
+      const answer = await this.inbox.waitFor(() => this.answerable(), level.timeoutSeconds, `waiting for ${level.name} (level ${i + 1})`);
       if (answer === null) {
         this.note(`no answer from ${level.name} within ${level.timeoutSeconds}s`);
         continue;
@@ -159,7 +154,7 @@ class Storm {
       const rest = () => this.answerable().filter((a) => a !== 'acknowledge');
       this.setPending(rest());
       this.note(`acknowledged by ${answer.by}; waiting up to ${this.input.escalation.resolveTimeoutSeconds}s for ${rest().join(' | ')}`);
-      const decided = await this.waitFor(rest, this.input.escalation.resolveTimeoutSeconds, `acknowledged by ${answer.by}`);
+      const decided = await this.inbox.waitFor(rest, this.input.escalation.resolveTimeoutSeconds, `acknowledged by ${answer.by}`);
       if (decided === null) return this.close('unacknowledged');
       return this.answered(decided);
     }
@@ -250,18 +245,6 @@ class Storm {
     }
   }
 
-  /** The first answer among `accepted()` (read when it arrives: late members may add approve). */
-  private async waitFor(accepted: () => readonly ResponseAction[], timeoutSeconds: number, summary: string): Promise<Response | null> {
-    const deadline = Date.now() + timeoutSeconds * 1000;
-    for (;;) {
-      const remaining = deadline - Date.now();
-      if (this.pending.length === 0 && remaining <= 0) return null;
-      if (!(await condition(() => this.pending.length > 0, Math.max(remaining, 1), { summary }))) return null;
-      const r = this.pending.shift() as Response;
-      if (accepted().includes(r.action)) return r;
-      this.note(`${r.action} by ${r.by} ignored: waiting for ${accepted().join(' | ')}`);
-    }
-  }
 
   private page(): void {
     const ladder = this.input.escalation.ladder;
@@ -297,14 +280,8 @@ class Storm {
       waitingFor: this.answerable(),
       ...(this.input.uiUrl ? { uiUrl: this.input.uiUrl } : {}),
     };
-    const what = `level ${this.level} (${level.name})`;
-    void notifications.notifyEscalation.executeWithOptions({ ...ACTIVITY_OPTIONS.notify, summary: `storm page ${level.name}` }, [notice]).then(
-      (r) => this.note(`notified ${what}: webhook ${r.webhook}`),
-      (err: unknown) => {
-        if (!isCancellation(err)) this.note(`notification to ${what} failed: ${failureOf(err).message}`);
-      },
-    );
-    this.note(`paging ${what}: ${members.length} members, ${handed.length} handed over`);
+    sendPage({ note: (t) => this.note(t) }, notice, `storm page ${level.name}`);
+    this.note(`the page lists ${members.length} members, ${handed.length} handed over`);
   }
 
   private answerable(): ResponseAction[] {

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { bareName } from './container';
 import type { EscalationSettings, IncidentState, Outcome } from './incident';
 import type { Action } from './policy';
+import { ACTIONS } from './policy';
 
 /**
  * A storm (docs/architecture.md §3): many incidents opening on one host at once. The watcher
@@ -82,7 +83,7 @@ export const StormReportSchema = z.object({
   status: z.enum(STORM_MEMBER_STATUSES),
   failure: z.string().max(64),
   done: z.string().max(500),
-  remedy: z.enum(['restart', 'raise_memory', 'escalate', 'ignore']).optional(),
+  remedy: z.enum(ACTIONS).optional(),
   recommendation: z.string().max(500).optional(),
   reason: z.string().max(2000).optional(),
   retryAfterSeconds: z.number().nonnegative().max(86_400).optional(),
